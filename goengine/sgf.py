@@ -1,0 +1,265 @@
+"""SGF text <-> ``Game``, through sgfmill's parser and writer, tolerant of what real servers write.
+
+Reading keeps the main line only. Repairs (each noted in ``Game.notes``): setup stones in a node after the root
+(Fox puts handicap stones in node 2), komi written as 650 or 375, passes as ``B[]`` or ``B[tt]``, names encoded
+twice as UTF-8, missing KM/RE. A collection file whose whole parse fails is split into games and each is tried on
+its own, so one broken game does not lose its neighbours.
+"""
+from __future__ import annotations
+
+import re
+
+from sgfmill import sgf, sgf_grammar
+
+from .board import BLACK, WHITE
+from .coords import check_size, from_sgf, to_sgf
+from .game import Game, GameInfo, parse_komi, parse_result
+from .scoring import result_string
+
+
+class SgfError(ValueError):
+    """An SGF text (or one game inside it) that cannot be used; the message names the source."""
+
+
+def decode_text(raw: bytes, charset: str = "utf-8") -> str:
+    """Decode an SGF property value; repair UTF-8 that was encoded twice (``Ã©`` for ``é``)."""
+    try:
+        text = raw.decode(charset)
+    except (UnicodeDecodeError, LookupError):
+        for fallback in ("utf-8", "gb18030", "latin-1"):
+            try:
+                text = raw.decode(fallback)
+                break
+            except UnicodeDecodeError:
+                continue
+    return fix_double_utf8(text)
+
+
+def fix_double_utf8(text: str) -> str:
+    if not any(0x80 <= ord(ch) <= 0xFF for ch in text):
+        return text
+    try:
+        fixed = text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+    return fixed
+
+
+def _text(node: dict, key: str, charset: str) -> str | None:
+    values = node.get(key)
+    if not values:
+        return None
+    return decode_text(sgf_grammar.text_value(values[0]), charset).strip()
+
+
+_ROOT_INFO = {"PB": "black", "PW": "white", "BR": "black_rank", "WR": "white_rank", "RU": "rules",
+              "DT": "date", "EV": "event", "PC": "place"}
+_EXTRA_INFO = ("GN", "RO", "SO", "AN", "TM", "OT", "GC", "US", "AP")
+
+
+def _points(values: list[bytes], size: int) -> list[int]:
+    """SGF point list values (with ``aa:cc`` rectangles) -> flat points; passes dropped."""
+    out = []
+    for v in values:
+        text = v.decode("ascii", "replace").strip()
+        if ":" in text:
+            a, b = text.split(":", 1)
+            pa, pb = from_sgf(a, size), from_sgf(b, size)
+            r0, r1 = sorted((pa // size, pb // size))
+            c0, c1 = sorted((pa % size, pb % size))
+            out.extend(r * size + c for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
+        else:
+            p = from_sgf(text, size)
+            if p != size * size:
+                out.append(p)
+    return out
+
+
+def game_from_tree(tree, source: str = "") -> Game:
+    """Interpret one parsed game tree (sgfmill ``Coarse_game_tree``) as a ``Game``; ``SgfError`` if unusable."""
+    nodes = list(sgf_grammar.main_sequence_iter(tree))
+    root = nodes[0]
+    charset = "utf-8"
+    if root.get("CA"):
+        charset = root["CA"][0].decode("ascii", "replace").strip() or "utf-8"
+    game = Game(source=source)
+    try:
+        size_text = root.get("SZ", [b"19"])[0].decode("ascii").strip()
+        size = int(size_text.split(":")[0])
+        game.size = check_size(size)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SgfError(f"{source}: unsupported board size {root.get('SZ')!r}") from exc
+    gm = root.get("GM", [b"1"])[0].strip()
+    if gm not in (b"1", b""):
+        raise SgfError(f"{source}: not a game of Go (GM[{gm.decode('ascii', 'replace')}])")
+    size = game.size
+
+    komi_text = _text(root, "KM", charset)
+    game.komi, repaired = parse_komi(komi_text)
+    if repaired:
+        game.notes.append(f"komi {komi_text} read as {game.komi:g}")
+    if komi_text is None:
+        game.notes.append("no komi")
+    info = GameInfo()
+    for key, attr in _ROOT_INFO.items():
+        value = _text(root, key, charset)
+        if value is not None:
+            setattr(info, attr, value)
+    for key in _EXTRA_INFO:
+        value = _text(root, key, charset)
+        if value:
+            info.extra[key] = value
+    info.result = parse_result(_text(root, "RE", charset))
+    if "RE" not in root:
+        game.notes.append("no result")
+    game.info = info
+    try:
+        game.handicap = int((_text(root, "HA", charset) or "0").strip() or 0)
+    except ValueError:
+        game.handicap = 0
+    pl = _text(root, "PL", charset)
+    if pl:
+        game.first_player = BLACK if pl.upper().startswith("B") else WHITE
+
+    pass_move = size * size
+    try:
+        for index, node in enumerate(nodes):
+            has_setup = any(k in node for k in ("AB", "AW", "AE"))
+            if has_setup:
+                if game.moves:
+                    raise SgfError(f"{source}: setup stones after move {len(game.moves)}")
+                if index > 0:
+                    game.notes.append(f"setup stones in node {index + 1}")
+                black = set(game.setup_black) | set(_points(node.get("AB", []), size))
+                white = set(game.setup_white) | set(_points(node.get("AW", []), size))
+                for p in _points(node.get("AE", []), size):
+                    black.discard(p)
+                    white.discard(p)
+                game.setup_black, game.setup_white = sorted(black - white), sorted(white)
+                if index > 0 and "PL" in node and not game.moves:
+                    game.first_player = BLACK if node["PL"][0].upper().startswith(b"B") else WHITE
+            for key, color in (("B", BLACK), ("W", WHITE)):
+                if key in node:
+                    raw = node[key][0].decode("ascii", "replace").strip()
+                    point = from_sgf(raw, size)
+                    if raw.lower() == "tt" and size <= 19 and point == pass_move:
+                        if "pass written as tt" not in game.notes:
+                            game.notes.append("pass written as tt")
+                    game.moves.append((color, point))
+            comment = _text(node, "C", charset)
+            if comment:
+                game.comments[len(game.moves)] = comment
+    except ValueError as exc:
+        if isinstance(exc, SgfError):
+            raise
+        raise SgfError(f"{source}: {exc}") from exc
+    if game.handicap and not game.setup_black and game.moves and all(
+            c == BLACK for c, _ in game.moves[:game.handicap]) and game.handicap > 1:
+        game.notes.append("handicap stones played as moves")
+    return game
+
+
+def _split_collection(data: bytes) -> list[bytes]:
+    """Cut a collection into the texts of its games at each ``(;`` that starts a line (a fallback)."""
+    starts = [m.start() for m in re.finditer(rb"(?:^|\n)\s*\(\s*;", data)]
+    if not starts:
+        return [data]
+    starts.append(len(data))
+    return [data[a:b] for a, b in zip(starts, starts[1:]) if data[a:b].strip()]
+
+
+def parse_sgf(data: bytes | str, source: str = "") -> tuple[list[Game], list[str]]:
+    """Parse SGF text holding one game or a collection. Return (games, errors), errors naming the source.
+
+    Never raises for bad content: an unusable game becomes one entry in ``errors``.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    try:
+        trees = sgf_grammar.parse_sgf_collection(data)
+        chunks = None
+    except ValueError:
+        trees, chunks = None, _split_collection(data)
+    games, errors = [], []
+    if trees is not None:
+        many = len(trees) > 1
+        for i, tree in enumerate(trees):
+            name = f"{source}#{i + 1}" if many else source
+            try:
+                games.append(game_from_tree(tree, name))
+            except (SgfError, ValueError, IndexError) as exc:
+                errors.append(str(exc) if str(exc).startswith(name) else f"{name}: {exc}")
+        return games, errors
+    many = len(chunks) > 1
+    for i, chunk in enumerate(chunks):
+        name = f"{source}#{i + 1}" if many else source
+        try:
+            tree = sgf_grammar.parse_sgf_game(chunk)
+            games.append(game_from_tree(tree, name))
+        except (SgfError, ValueError, IndexError) as exc:
+            msg = str(exc)
+            errors.append(msg if msg.startswith(name) else f"{name}: {msg or 'unparsable SGF'}")
+    return games, errors
+
+
+def read_game(path: str) -> Game:
+    """Read the first game of an SGF file; ``SgfError`` (naming the file) when it cannot be used."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise SgfError(f"{path}: cannot read file: {exc.strerror or exc}") from exc
+    games, errors = parse_sgf(data, path)
+    if not games:
+        raise SgfError(errors[0] if errors else f"{path}: no game found")
+    return games[0]
+
+
+def game_to_sgf(game: Game) -> bytes:
+    """Write a ``Game`` (setup, moves, komi, result, players, comments) as SGF that sgfmill and GNU Go read."""
+    sg = sgf.Sgf_game(size=game.size)
+    root = sg.get_root()
+    root.set("CA", "UTF-8")
+    root.set("AP", ("goengine", "1"))
+    if game.komi is not None:
+        root.set("KM", float(game.komi))
+    if game.handicap:
+        root.set("HA", int(game.handicap))
+    info = game.info
+    for key, attr in (("PB", "black"), ("PW", "white"), ("BR", "black_rank"), ("WR", "white_rank"),
+                      ("RU", "rules"), ("DT", "date"), ("EV", "event"), ("PC", "place")):
+        value = getattr(info, attr)
+        if value:
+            root.set(key, value)
+    if info.result.raw:
+        root.set("RE", info.result.raw)
+    size = game.size
+
+    def rc(p: int) -> tuple[int, int]:
+        return divmod(p, size)
+
+    if game.setup_black or game.setup_white:
+        root.set_setup_stones([rc(p) for p in game.setup_black], [rc(p) for p in game.setup_white])
+    if game.first_player:
+        root.set("PL", "b" if game.first_player == BLACK else "w")
+    if game.comments.get(0):
+        root.set("C", game.comments[0])
+    node = root
+    for i, (color, point) in enumerate(game.moves, start=1):
+        node = node.new_child()
+        node.set_move("b" if color == BLACK else "w", None if point == size * size else rc(point))
+        if game.comments.get(i):
+            node.set("C", game.comments[i])
+    return sg.serialise(wrap=79)
+
+
+def set_result(game: Game, margin: float | None = None, winner: int | None = None, reason: str = "score") -> None:
+    """Record a result on ``game``: a margin from Black's view, or a winner by resign/time/forfeit."""
+    if margin is not None:
+        game.info.result = parse_result(result_string(margin))
+    elif winner is not None:
+        letter = {"resign": "R", "time": "T", "forfeit": "F"}.get(reason, "R")
+        game.info.result = parse_result(f"{'B' if winner == BLACK else 'W'}+{letter}")
+
+
+__all__ = ["SgfError", "parse_sgf", "read_game", "game_to_sgf", "game_from_tree", "set_result", "to_sgf"]
