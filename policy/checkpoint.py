@@ -1,0 +1,94 @@
+"""Model files: weights plus the description needed to use them, loaded weights-only (no pickled code).
+
+A model file is a ``torch.save`` of a plain dict: ``format``, ``format_version``, ``config`` (ModelConfig),
+``features`` (plane-set name and version), ``board_size`` (the size it was trained on), ``data`` (training data
+summary), ``metrics`` and ``state_dict``. Training checkpoints add ``optimizer``, ``step`` and RNG states.
+Files are written to a temporary name and renamed, so a crash never leaves half a file under the real name.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from goengine.features import FEATURE_SET, FEATURE_VERSION, check_feature_set
+
+from .model import ModelConfig, PolicyValueNet
+
+FORMAT = "goengine-policy"
+FORMAT_VERSION = 1
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "default.pt"
+
+
+class ModelFileError(ValueError):
+    """A model file that is missing, truncated, not a model, or does not match this code."""
+
+
+def atomic_save(obj: dict, path: str | os.PathLike) -> None:
+    """``torch.save`` to a temporary file in the same folder, then rename over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def model_record(model: PolicyValueNet, board_size: int = 19, data: dict | None = None,
+                 metrics: dict | None = None) -> dict:
+    """The dict that describes and holds a model, ready for ``atomic_save``."""
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(),
+            "features": {"name": FEATURE_SET, "version": FEATURE_VERSION}, "board_size": board_size,
+            "data": dict(data or {}), "metrics": dict(metrics or {}),
+            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+
+
+def save_model(model: PolicyValueNet, path: str | os.PathLike, **description) -> None:
+    atomic_save(model_record(model, **description), path)
+
+
+def read_record(path: str | os.PathLike) -> dict:
+    """Load a model file's dict weights-only, with errors that say what is wrong with which file."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelFileError(f"model file not found: {path}")
+    if path.is_dir():
+        raise ModelFileError(f"model path is a directory, not a file: {path}")
+    try:
+        record = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for truncated / foreign files
+        raise ModelFileError(f"cannot read model file {path}: it is truncated or not a model file ({exc.__class__.__name__})") from exc
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a {FORMAT} model file")
+    if record.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(f"{path} has format version {record.get('format_version')}, this code reads {FORMAT_VERSION}")
+    for key in ("config", "features", "state_dict"):
+        if key not in record:
+            raise ModelFileError(f"{path} lacks its {key!r} entry")
+    return record
+
+
+def load_model(path: str | os.PathLike | None = None) -> tuple[PolicyValueNet, dict]:
+    """Build the network a model file describes and load its weights. Returns (model in eval mode, record)."""
+    path = Path(path) if path is not None else DEFAULT_WEIGHTS
+    record = read_record(path)
+    try:
+        check_feature_set(record["features"]["name"], record["features"]["version"])
+        config = ModelConfig.from_dict(record["config"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelFileError(f"{path}: {exc}") from exc
+    model = PolicyValueNet(config)
+    try:
+        model.load_state_dict(record["state_dict"])
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0:3]
+        raise ModelFileError(f"{path}: weights do not match the architecture {config}: {' '.join(first)}") from exc
+    model.eval()
+    return model, record

@@ -1,0 +1,80 @@
+"""Inference: a loaded model that gives move probabilities (illegal moves masked) and a value for boards."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+
+from goengine.board import Board
+from goengine.features import board_features
+
+from .checkpoint import load_model
+
+
+def pick_device(name: str | None = None) -> torch.device:
+    """``cpu``, ``cuda``, ``cuda:N`` or None / ``auto`` (CUDA when available)."""
+    if name in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("CUDA was asked for but is not available on this machine")
+    return device
+
+
+class Policy:
+    """A policy-value network ready to evaluate boards.
+
+    ``predict(board)`` returns ``(probs, value)``: ``probs`` over ``size*size + 1`` moves (pass last), zero on
+    illegal moves and summing to 1; ``value`` in [-1, 1] is the expected result for the side to move.
+    """
+
+    def __init__(self, model: torch.nn.Module, record: dict | None = None, device: str | None = "cpu"):
+        self.device = pick_device(device)
+        self.model = model.to(self.device).eval()
+        self.record = record or {}
+
+    @classmethod
+    def load(cls, path: str | os.PathLike | None = None, device: str | None = "cpu") -> "Policy":
+        """Load a model file (the shipped default when ``path`` is None)."""
+        model, record = load_model(path)
+        return cls(model, record, device)
+
+    @property
+    def description(self) -> dict:
+        return {k: v for k, v in self.record.items() if k not in ("state_dict", "optimizer")}
+
+    def logits_batch(self, boards: list[Board]) -> tuple[np.ndarray, np.ndarray]:
+        """Raw policy logits ``[B, N*N+1]`` and values ``[B]`` for boards of one size (no masking)."""
+        if not boards:
+            raise ValueError("no boards given")
+        size = boards[0].size
+        if any(b.size != size for b in boards):
+            raise ValueError("all boards in a batch must have the same size")
+        planes = np.stack([board_features(b) for b in boards])
+        with torch.inference_mode():
+            x = torch.from_numpy(planes).to(self.device)
+            logits, values = self.model(x)
+        return logits.float().cpu().numpy(), values.float().cpu().numpy()
+
+    def predict_batch(self, boards: list[Board], temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """Masked move probabilities ``[B, N*N+1]`` and values ``[B]``."""
+        logits, values = self.logits_batch(boards)
+        probs = np.empty_like(logits)
+        for i, board in enumerate(boards):
+            probs[i] = masked_softmax(logits[i], board.legal_mask(), temperature)
+        return probs, values
+
+    def predict(self, board: Board, temperature: float = 1.0) -> tuple[np.ndarray, float]:
+        probs, values = self.predict_batch([board], temperature)
+        return probs[0], float(values[0])
+
+
+def masked_softmax(logits: np.ndarray, mask: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Softmax over the entries where ``mask`` is True (others get 0). ``temperature`` must be positive."""
+    if temperature <= 0:
+        raise ValueError("temperature must be positive")
+    z = np.where(mask, logits.astype(np.float64) / temperature, -np.inf)
+    z -= z.max()
+    e = np.exp(z)
+    return (e / e.sum()).astype(np.float32)
