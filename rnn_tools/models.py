@@ -1,0 +1,226 @@
+"""Networks for the tasks: a per-step tagger (many-to-many), a classifier (many-to-one) and ``Seq2Seq``.
+
+Every model keeps the keyword arguments it was built with in ``config`` so that ``training.save_model`` can
+write them beside the weights and ``build_model`` can rebuild it. ``impl='builtin'`` (the default, fast) uses
+``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` on packed sequences; ``impl='scratch'`` uses the cells of ``cells``.
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .cells import make_recurrent
+from .encoding import BOS_ID, EOS_ID, PAD_ID, length_mask, one_hot
+
+BUILTIN = {"elman": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+class RNNLayer(nn.Module):
+    """One recurrent layer of kind elman / lstm / gru over a padded batch, built-in (packed) or from scratch."""
+
+    def __init__(self, kind: str, input_size: int, hidden_size: int, bidirectional: bool = False,
+                 impl: str = "builtin", num_layers: int = 1):
+        super().__init__()
+        if kind not in BUILTIN:
+            raise ValueError(f"unknown cell {kind!r}; choose from {sorted(BUILTIN)}")
+        if impl not in ("builtin", "scratch"):
+            raise ValueError("impl must be 'builtin' or 'scratch'")
+        if impl == "scratch" and num_layers != 1:
+            raise ValueError("the from-scratch cells run one layer")
+        self.kind, self.impl = kind, impl
+        self.output_size = hidden_size * (2 if bidirectional else 1)
+        if impl == "builtin":
+            self.rnn = BUILTIN[kind](input_size, hidden_size, num_layers=num_layers, batch_first=True,
+                                     bidirectional=bidirectional)
+        else:
+            self.rnn = make_recurrent(kind, input_size, hidden_size, bidirectional)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        """``x (B, T, I)`` -> (outputs ``(B, T, D*H)`` zero on padding, last hidden ``(B, D*H)``)."""
+        lengths = lengths.cpu()
+        if self.impl == "scratch":
+            out, finals = self.rnn(x, lengths)
+            hs = [f[0] if isinstance(f, tuple) else f for f in finals]
+            return out, torch.cat(hs, dim=-1)
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, h = self.rnn(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+        h = h[0] if isinstance(h, tuple) else h
+        last = h[-2:] if self.output_size != self.rnn.hidden_size else h[-1:]
+        return out, torch.cat(list(last), dim=-1)
+
+
+class TokenInput(nn.Module):
+    """Tokens as an embedding (``embed > 0``) or as one-hot vectors (``embed == 0``), plus optional features."""
+
+    def __init__(self, vocab_size: int, embed: int, features: int = 0):
+        super().__init__()
+        self.vocab_size = vocab_size
+        self.embedding = nn.Embedding(vocab_size, embed, padding_idx=PAD_ID) if embed else None
+        self.size = (embed or vocab_size) + features
+
+    def forward(self, tokens: Tensor, features: Tensor | None = None) -> Tensor:
+        x = self.embedding(tokens) if self.embedding is not None else one_hot(tokens, self.vocab_size)
+        return x if features is None else torch.cat([x, features], dim=-1)
+
+
+class SequenceTagger(nn.Module):
+    """Many-to-many: one output vector of ``n_out`` logits per step (causal unless ``bidirectional``)."""
+
+    def __init__(self, vocab_size: int, n_out: int, embed: int = 64, hidden: int = 128, features: int = 0,
+                 kind: str = "lstm", bidirectional: bool = False, impl: str = "builtin", num_layers: int = 1,
+                 dropout: float = 0.0):
+        super().__init__()
+        self.config = dict(type="tagger", vocab_size=vocab_size, n_out=n_out, embed=embed, hidden=hidden,
+                           features=features, kind=kind, bidirectional=bidirectional, impl=impl,
+                           num_layers=num_layers, dropout=dropout)
+        self.input = TokenInput(vocab_size, embed, features)
+        self.rnn = RNNLayer(kind, self.input.size, hidden, bidirectional, impl, num_layers)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(self.rnn.output_size, n_out)
+
+    def forward(self, tokens: Tensor, lengths: Tensor, features: Tensor | None = None) -> Tensor:
+        out, _ = self.rnn(self.input(tokens, features), lengths)
+        return self.head(self.drop(out))
+
+
+class SequenceClassifier(nn.Module):
+    """Many-to-one: a (bi)directional RNN, max- and mean-pooled over the real steps, then a linear layer."""
+
+    def __init__(self, vocab_size: int, n_classes: int, embed: int = 100, hidden: int = 128, kind: str = "lstm",
+                 bidirectional: bool = True, impl: str = "builtin", dropout: float = 0.3):
+        super().__init__()
+        self.config = dict(type="classifier", vocab_size=vocab_size, n_classes=n_classes, embed=embed,
+                           hidden=hidden, kind=kind, bidirectional=bidirectional, impl=impl, dropout=dropout)
+        self.input = TokenInput(vocab_size, embed)
+        self.rnn = RNNLayer(kind, self.input.size, hidden, bidirectional, impl)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(2 * self.rnn.output_size, n_classes)
+
+    def forward(self, tokens: Tensor, lengths: Tensor) -> Tensor:
+        out, _ = self.rnn(self.drop(self.input(tokens)), lengths)
+        mask = length_mask(lengths, tokens.shape[1]).to(out.device)[..., None]
+        mean = (out * mask).sum(1) / mask.sum(1)
+        top = out.masked_fill(~mask, float("-inf")).max(1).values
+        return self.head(self.drop(torch.cat([mean, top], dim=-1)))
+
+
+class LuongAttention(nn.Module):
+    """Luong's "general" attention: ``score(s, h_j) = s^T W h_j``, softmax over the real source steps."""
+
+    def __init__(self, query_size: int, key_size: int):
+        super().__init__()
+        self.proj = nn.Linear(key_size, query_size, bias=False)
+
+    def forward(self, query: Tensor, keys: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+        """``query (B, Q)``, ``keys (B, S, K)``, ``mask (B, S)`` -> (context ``(B, K)``, weights ``(B, S)``)."""
+        scores = torch.einsum("bq,bsq->bs", query, self.proj(keys))
+        weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
+        return torch.einsum("bs,bsk->bk", weights, keys), weights
+
+
+class Seq2Seq(nn.Module):
+    """Encoder-decoder: a bidirectional GRU reads the source, a GRU decoder writes the target.
+
+    With ``attention`` the decoder combines its state with a Luong context over the encoder outputs at every
+    step; without it, it sees only the encoder's final state. Training uses teacher forcing (the true previous
+    token is fed in); ``greedy`` and ``beam_search`` decode.
+    """
+
+    def __init__(self, src_vocab: int, tgt_vocab: int, embed: int = 64, hidden: int = 128, attention: bool = True,
+                 src_features: int = 0):
+        super().__init__()
+        self.config = dict(type="seq2seq", src_vocab=src_vocab, tgt_vocab=tgt_vocab, embed=embed, hidden=hidden,
+                           attention=attention, src_features=src_features)
+        self.src_input = TokenInput(src_vocab, embed, src_features)
+        self.encoder = RNNLayer("gru", self.src_input.size, hidden, bidirectional=True)
+        self.bridge = nn.Linear(2 * hidden, hidden)
+        self.tgt_embed = nn.Embedding(tgt_vocab, embed, padding_idx=PAD_ID)
+        self.decoder = nn.GRUCell(embed, hidden)
+        self.attention = LuongAttention(hidden, 2 * hidden) if attention else None
+        self.combine = nn.Linear(hidden + (2 * hidden if attention else 0), hidden)
+        self.out = nn.Linear(hidden, tgt_vocab)
+
+    def encode(self, src: Tensor, lengths: Tensor, features: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+        keys, last = self.encoder(self.src_input(src, features), lengths)
+        mask = length_mask(lengths, src.shape[1]).to(src.device)
+        return keys, mask, torch.tanh(self.bridge(last))
+
+    def step(self, token: Tensor, state: Tensor, keys: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor | None]:
+        """One decoder step: (log-probabilities ``(B, V)``, new state, attention weights or None)."""
+        state = self.decoder(self.tgt_embed(token), state)
+        weights = None
+        mixed = state
+        if self.attention is not None:
+            context, weights = self.attention(state, keys, mask)
+            mixed = torch.cat([state, context], dim=-1)
+        return torch.log_softmax(self.out(torch.tanh(self.combine(mixed))), dim=-1), state, weights
+
+    def forward(self, src: Tensor, lengths: Tensor, tgt: Tensor, features: Tensor | None = None) -> Tensor:
+        """Teacher forcing: ``tgt (B, L)`` starts with ``<bos>``; returns log-probabilities for ``tgt[:, 1:]``."""
+        keys, mask, state = self.encode(src, lengths, features)
+        outs = []
+        for t in range(tgt.shape[1] - 1):
+            logp, state, _ = self.step(tgt[:, t], state, keys, mask)
+            outs.append(logp)
+        return torch.stack(outs, dim=1)
+
+    @torch.no_grad()
+    def greedy(self, src: Tensor, lengths: Tensor, max_len: int = 40, features: Tensor | None = None) -> list[list[int]]:
+        keys, mask, state = self.encode(src, lengths, features)
+        token = torch.full((src.shape[0],), BOS_ID, dtype=torch.long, device=src.device)
+        out = [[] for _ in range(src.shape[0])]
+        done = torch.zeros(src.shape[0], dtype=torch.bool)
+        for _ in range(max_len):
+            logp, state, _ = self.step(token, state, keys, mask)
+            token = logp.argmax(-1)
+            for i, t in enumerate(token.tolist()):
+                if not done[i]:
+                    out[i].append(t)
+            done |= token.cpu() == EOS_ID
+            if bool(done.all()):
+                break
+        return [[t for t in seq if t != EOS_ID] for seq in out]
+
+    @torch.no_grad()
+    def beam_search(self, src: Tensor, lengths: Tensor, beam: int = 4, max_len: int = 40,
+                    features: Tensor | None = None, length_penalty: float = 0.0) -> list[list[int]]:
+        """Keep the ``beam`` best partial outputs per source; score = log-probability / length**penalty."""
+        results = []
+        for i in range(src.shape[0]):
+            f = None if features is None else features[i:i + 1]
+            keys, mask, state = self.encode(src[i:i + 1], lengths[i:i + 1], f)
+            beams = [(0.0, [BOS_ID], state)]
+            finished: list[tuple[float, list[int]]] = []
+            for _ in range(max_len):
+                tokens = torch.tensor([b[1][-1] for b in beams], device=src.device)
+                states = torch.cat([b[2] for b in beams], dim=0)
+                n = len(beams)
+                logp, states, _ = self.step(tokens, states, keys.expand(n, -1, -1), mask.expand(n, -1))
+                total = torch.tensor([b[0] for b in beams], device=src.device)[:, None] + logp
+                top = total.view(-1).topk(min(beam, total.numel()))
+                candidates = []
+                for score, flat in zip(top.values.tolist(), top.indices.tolist()):
+                    j, tok = divmod(flat, logp.shape[1])
+                    seq = beams[j][1] + [tok]
+                    if tok == EOS_ID:
+                        finished.append((score / max(1, len(seq) - 2) ** length_penalty, seq[1:-1]))
+                    else:
+                        candidates.append((score, seq, states[j:j + 1]))
+                beams = candidates
+                if not beams or (len(finished) >= beam and max(f[0] for f in finished) >= beams[0][0]):
+                    break
+            finished += [(s / max(1, len(q) - 1) ** length_penalty, q[1:]) for s, q, _ in beams]
+            results.append(max(finished, key=lambda f: f[0])[1])
+        return results
+
+
+def build_model(config: dict) -> nn.Module:
+    """Rebuild a model from its ``config``."""
+    kwargs = dict(config)
+    kind = kwargs.pop("type")
+    classes = {"tagger": SequenceTagger, "classifier": SequenceClassifier, "seq2seq": Seq2Seq}
+    if kind not in classes:
+        raise ValueError(f"unknown model type {kind!r}")
+    return classes[kind](**kwargs)

@@ -1,0 +1,97 @@
+"""Training loop (Adam, gradient clipping, progress bar, resumable checkpoints) and model files.
+
+A model file is a plain dict ``{"format", "config", "state_dict", "meta"}`` readable with
+``torch.load(weights_only=True)``: ``config`` rebuilds the network, ``meta`` carries what a user of the file needs
+(vocabulary, feature description, data summary, metrics). Files are written to a temporary name and renamed.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import torch
+from torch import Tensor, nn
+from tqdm import tqdm
+
+from .models import build_model
+
+FORMAT = "rnn_tools-model-1"
+
+
+def _atomic_save(obj: dict, path: str) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def save_model(path: str, model: nn.Module, meta: dict) -> None:
+    """Write ``model`` (its ``config`` and weights) with ``meta`` to ``path``."""
+    _atomic_save({"format": FORMAT, "config": model.config, "state_dict": model.state_dict(), "meta": meta}, path)
+
+
+def load_model(path: str) -> tuple[nn.Module, dict]:
+    """Read a model file written by ``save_model``; return (model in eval mode, meta). ``ValueError`` if unusable."""
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError as exc:
+        raise ValueError(f"{path}: no such model file") from exc
+    except Exception as exc:  # a truncated or foreign file: torch raises several kinds
+        raise ValueError(f"{path}: not a readable model file ({exc.__class__.__name__})") from exc
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+        raise ValueError(f"{path}: not an rnn_tools model file")
+    model = build_model(blob["config"])
+    model.load_state_dict(blob["state_dict"])
+    return model.eval(), blob["meta"]
+
+
+@dataclass
+class FitResult:
+    losses: list[float] = field(default_factory=list)  # mean training loss per epoch
+    grad_norms: list[float] = field(default_factory=list)  # gradient norm before clipping, per step
+    epochs_done: int = 0
+
+
+def fit(model: nn.Module, batches: Callable[[int], Iterable], loss_fn: Callable[[nn.Module, object], Tensor], *,
+        epochs: int, lr: float = 2e-3, clip: float | None = 1.0, checkpoint: str | None = None,
+        desc: str = "train", after_epoch: Callable[[int, float], None] | None = None,
+        progress: bool = True) -> FitResult:
+    """Train with Adam; ``batches(epoch)`` yields batches, ``loss_fn(model, batch)`` returns a scalar loss.
+
+    Gradients are clipped to norm ``clip`` (``clip_grad_norm_``) at every step. With ``checkpoint`` the state
+    is saved after every epoch and a run resumes from it.
+    """
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    result = FitResult()
+    if checkpoint and os.path.exists(checkpoint):
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        result.losses, result.epochs_done = list(state["losses"]), int(state["epoch"])
+    for epoch in range(result.epochs_done, epochs):
+        model.train()
+        total, count = 0.0, 0
+        bar = tqdm(batches(epoch), desc=f"{desc} epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)
+        for batch in bar:
+            loss = loss_fn(model, batch)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss became {loss.item()} at epoch {epoch + 1}")
+            opt.zero_grad()
+            loss.backward()
+            norm = nn.utils.clip_grad_norm_(model.parameters(), clip if clip else math.inf)
+            result.grad_norms.append(float(norm))
+            opt.step()
+            total, count = total + loss.item(), count + 1
+            bar.set_postfix(loss=f"{total / count:.4f}")
+        result.losses.append(total / max(1, count))
+        result.epochs_done = epoch + 1
+        model.eval()
+        if after_epoch is not None:
+            after_epoch(epoch, result.losses[-1])
+        if checkpoint:
+            _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
+                          "losses": result.losses}, checkpoint)
+    model.eval()
+    return result

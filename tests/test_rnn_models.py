@@ -1,0 +1,158 @@
+"""Cells, encodings, models, attention, beam search, clipping and model files of rnn_tools."""
+import pytest
+import torch
+from torch import nn
+
+from rnn_tools.cells import JordanCell, Recurrent, copy_from_builtin, make_recurrent, reverse_padded
+from rnn_tools.encoding import EOS_ID, MoveVocab, TextVocab, one_hot, pad_batch, tokenize
+from rnn_tools.models import Seq2Seq, SequenceClassifier, SequenceTagger
+from rnn_tools.training import fit, load_model, save_model
+
+torch.manual_seed(0)
+
+
+@pytest.mark.parametrize("kind,builtin", [("elman", nn.RNN), ("lstm", nn.LSTM), ("gru", nn.GRU)])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_scratch_cells_match_builtin(kind, builtin, bidirectional):
+    ref = builtin(5, 7, batch_first=True, bidirectional=bidirectional)
+    ours = copy_from_builtin(make_recurrent(kind, 5, 7, bidirectional), ref)
+    x = torch.randn(3, 6, 5)
+    lengths = torch.tensor([6, 4, 1])
+    packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    expected, _ = nn.utils.rnn.pad_packed_sequence(ref(packed)[0], batch_first=True, total_length=6)
+    got, _ = ours(x, lengths)
+    assert got.shape == (3, 6, 7 * (2 if bidirectional else 1))
+    assert torch.allclose(got, expected, atol=1e-5)
+
+
+def test_padded_steps_are_masked():
+    rec = make_recurrent("lstm", 4, 6, bidirectional=True)
+    x = torch.randn(2, 5, 4)
+    lengths = torch.tensor([5, 3])
+    out, _ = rec(x, lengths)
+    assert torch.all(out[1, 3:] == 0)
+    x2 = x.clone()
+    x2[1, 3:] = 100.0  # garbage in the padding must change nothing
+    out2, _ = rec(x2, lengths)
+    assert torch.allclose(out, out2)
+    alone, _ = rec(x[1:, :3], lengths[1:])
+    assert torch.allclose(alone[0], out[1, :3], atol=1e-6)
+
+
+def test_jordan_feeds_back_its_output():
+    cell = JordanCell(3, 8, 2)
+    out, state = Recurrent(cell)(torch.randn(4, 5, 3))
+    assert out.shape == (4, 5, 2) and state[0].shape == (4, 2)
+    assert torch.allclose(out[:, -1], state[0])
+
+
+def test_reverse_padded():
+    x = torch.arange(8.0).view(2, 4, 1)
+    r = reverse_padded(x, torch.tensor([4, 2]))
+    assert r[:, :, 0].tolist() == [[3, 2, 1, 0], [5, 4, 6, 7]]
+
+
+def test_encodings():
+    vocab = MoveVocab(9)
+    assert len(vocab) == 4 + 82
+    assert vocab.decode(vocab.encode([0, 80, 81])) == [0, 80, 81]
+    with pytest.raises(ValueError):
+        vocab.encode([82])
+    with pytest.raises(ValueError):
+        MoveVocab(1)
+    assert tokenize("Black 15 is slow, 好手!") == ["black", "15", "is", "slow", ",", "好", "手", "!"]
+    text = TextVocab.build([["a", "b", "a"], ["a", "<mask>"]], min_freq=1)
+    assert text.decode(text.encode(["a", "zz"], eos=True)) == ["a", "<unk>"]
+    tokens, lengths = pad_batch([[5, 6, 7], [8]])
+    assert tokens.tolist() == [[5, 6, 7], [8, 0, 0]] and lengths.tolist() == [3, 1]
+    oh = one_hot(tokens, 10)
+    assert oh.shape == (2, 3, 10) and oh[1, 1].sum() == 0 and oh[0, 0, 5] == 1
+    with pytest.raises(ValueError):
+        pad_batch([[1], []])
+
+
+@pytest.mark.parametrize("impl", ["builtin", "scratch"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_tagger_shapes_and_causality(impl, bidirectional):
+    model = SequenceTagger(20, 3, embed=0, hidden=8, features=2, kind="gru", bidirectional=bidirectional, impl=impl)
+    tokens, lengths = pad_batch([[4, 5, 6, 7], [8, 9]])
+    feats = torch.randn(2, 4, 2)
+    out = model(tokens, lengths, feats)
+    assert out.shape == (2, 4, 3)
+    changed = tokens.clone()
+    changed[0, 3] = 10
+    out2 = model(changed, lengths, feats)
+    assert torch.allclose(out[0, :3], out2[0, :3]) != bidirectional
+
+
+def test_training_lowers_loss_and_clips():
+    model = SequenceClassifier(12, 2, embed=8, hidden=8, dropout=0.0)
+    tokens, lengths = pad_batch([[4, 5, 6], [7, 8], [4, 4, 4, 5], [9]])
+    labels = torch.tensor([0, 1, 0, 1])
+
+    def loss_fn(m, batch):
+        return nn.functional.cross_entropy(m(*batch[:2]), batch[2])
+
+    result = fit(model, lambda e: [(tokens, lengths, labels)] * 10, loss_fn, epochs=3, lr=1e-2, clip=0.5,
+                 progress=False)
+    assert result.losses[-1] < result.losses[0]
+    assert len(result.grad_norms) == 30
+    loss_fn(model, (tokens, lengths, labels)).backward()
+    nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+    total = torch.sqrt(sum((p.grad ** 2).sum() for p in model.parameters()))
+    assert total <= 0.5 + 1e-4
+
+
+def test_checkpoint_resumes(tmp_path):
+    model = SequenceTagger(10, 2, embed=4, hidden=4)
+    tokens, lengths = pad_batch([[4, 5], [6]])
+
+    def loss_fn(m, batch):
+        return m(*batch).pow(2).mean()
+
+    ckpt = str(tmp_path / "run.ckpt")
+    fit(model, lambda e: [(tokens, lengths)], loss_fn, epochs=1, checkpoint=ckpt, progress=False)
+    result = fit(model, lambda e: [(tokens, lengths)], loss_fn, epochs=2, checkpoint=ckpt, progress=False)
+    assert result.epochs_done == 2 and len(result.losses) == 2 and len(result.grad_norms) == 1
+
+
+def _toy_seq2seq(attention: bool) -> Seq2Seq:
+    return Seq2Seq(15, 12, embed=8, hidden=16, attention=attention)
+
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_seq2seq_teacher_forcing_and_beam(attention):
+    model = _toy_seq2seq(attention).eval()
+    src, lengths = pad_batch([[4, 5, 6], [7, 8]])
+    tgt, _ = pad_batch([[1, 5, 6, EOS_ID], [1, 7, EOS_ID]])
+    logp = model(src, lengths, tgt)
+    assert logp.shape == (2, 3, 12)
+    greedy = model.greedy(src, lengths, max_len=6)
+    assert model.beam_search(src, lengths, beam=1, max_len=6) == greedy
+    wide = model.beam_search(src, lengths, beam=3, max_len=6)
+    assert len(wide) == 2
+
+
+def test_attention_ignores_padding():
+    model = _toy_seq2seq(True).eval()
+    src, lengths = pad_batch([[4, 5, 6], [7]])
+    keys, mask, state = model.encode(src, lengths)
+    _, _, weights = model.step(torch.tensor([1, 1]), state, keys, mask)
+    assert torch.all(weights[1, 1:] == 0) and torch.allclose(weights.sum(-1), torch.ones(2))
+
+
+def test_save_load_round_trip(tmp_path):
+    model = SequenceTagger(10, 2, embed=4, hidden=4, kind="elman").eval()
+    path = str(tmp_path / "m.pt")
+    save_model(path, model, {"vocab": ["a", "b"], "metrics": {"acc": 0.5}})
+    blob = torch.load(path, weights_only=True)
+    assert blob["meta"]["vocab"] == ["a", "b"]
+    loaded, meta = load_model(path)
+    tokens, lengths = pad_batch([[4, 5, 6]])
+    assert torch.allclose(model(tokens, lengths), loaded(tokens, lengths))
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="bad.pt"):
+        load_model(str(bad))
+    with pytest.raises(ValueError, match="no such"):
+        load_model(str(tmp_path / "missing.pt"))
