@@ -1,0 +1,151 @@
+"""``python -m policy.evaluate [--weights W] PATH... [--json]``: how well a model predicts the moves of games.
+
+Reports top-1 / top-5 accuracy, negative log-likelihood (of the masked policy), accuracy by game phase (moves
+1-50, 51-150, 151+), value-head accuracy on the game's result, and positions per second. PATH may be an SGF
+file, a folder or an archive; the shipped model is used when ``--weights`` is not given.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from typing import Iterable
+
+import numpy as np
+import torch
+
+from goengine.archive import GameReader
+from goengine.features import board_features
+from goengine.game import Game, positions
+
+from .data import DataFilter, value_target
+from .pack import year_range
+from .inference import Policy
+
+PHASES = (("1-50", 1, 50), ("51-150", 51, 150), ("151+", 151, 10 ** 9))
+
+
+class _Tally:
+    def __init__(self):
+        self.n = self.top1 = self.top5 = 0
+        self.nll = 0.0
+        self.phase = {name: [0, 0] for name, _, _ in PHASES}
+        self.value_right = self.value_n = 0
+
+    def add(self, logits: np.ndarray, masks: np.ndarray, moves: np.ndarray, numbers: np.ndarray,
+            values: np.ndarray, targets: np.ndarray) -> None:
+        z = np.where(masks, logits, -np.inf)
+        z = z - z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        rows = np.arange(len(moves))
+        self.nll += float(-np.clip(logp[rows, moves], -50, None).sum())
+        order = np.argsort(-z, axis=1)[:, :5]
+        hit1 = order[:, 0] == moves
+        hit5 = (order == moves[:, None]).any(axis=1)
+        self.n += len(moves)
+        self.top1 += int(hit1.sum())
+        self.top5 += int(hit5.sum())
+        for name, lo, hi in PHASES:
+            sel = (numbers >= lo) & (numbers <= hi)
+            self.phase[name][0] += int(sel.sum())
+            self.phase[name][1] += int(hit1[sel].sum())
+        decided = targets != 0
+        self.value_n += int(decided.sum())
+        self.value_right += int(((values > 0) == (targets > 0))[decided].sum())
+
+    def result(self, seconds: float, games: int) -> dict:
+        n = max(1, self.n)
+        return {"games": games, "positions": self.n, "top1": self.top1 / n, "top5": self.top5 / n,
+                "nll": self.nll / n,
+                "top1_by_phase": {k: (v[1] / v[0] if v[0] else None) for k, v in self.phase.items()},
+                "value_accuracy": self.value_right / self.value_n if self.value_n else None,
+                "positions_per_s": self.n / seconds if seconds > 0 else None}
+
+
+def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
+                   max_positions: int | None = None) -> dict:
+    """Score ``policy`` on every position of ``games`` (each game replayed once, batched forward passes)."""
+    tally = _Tally()
+    buf: dict[str, list] = {k: [] for k in ("planes", "masks", "moves", "numbers", "targets")}
+    t0 = time.time()
+    count = 0
+
+    def flush():
+        if not buf["moves"]:
+            return
+        with torch.inference_mode():
+            x = torch.from_numpy(np.stack(buf["planes"])).to(policy.device)
+            logits, values = policy.model(x)
+        tally.add(logits.float().cpu().numpy(), np.stack(buf["masks"]), np.array(buf["moves"]),
+                  np.array(buf["numbers"]), values.float().cpu().numpy(), np.array(buf["targets"]))
+        for v in buf.values():
+            v.clear()
+
+    for game in games:
+        count += 1
+        winner = game.info.result.winner if game.info.result.reason in ("score", "resign") else None
+        try:
+            for i, (board, color, point) in enumerate(positions(game)):
+                board.to_move = color
+                buf["planes"].append(board_features(board))
+                buf["masks"].append(board.legal_mask(color))
+                buf["moves"].append(point)
+                buf["numbers"].append(i + 1)
+                buf["targets"].append(value_target(winner or 0, color))
+                if len(buf["moves"]) >= batch_size:
+                    flush()
+                if max_positions and tally.n + len(buf["moves"]) >= max_positions:
+                    break
+        except ValueError as exc:  # an illegal move: the positions before it still count
+            print(f"warning: {exc}", file=sys.stderr)
+        if max_positions and tally.n + len(buf["moves"]) >= max_positions:
+            break
+    flush()
+    return tally.result(time.time() - t0, count)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m policy.evaluate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="SGF file, folder or archive")
+    parser.add_argument("--weights", help="model file (default: the shipped model)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--size", type=int, default=19, help="evaluate games of this board size")
+    parser.add_argument("--years", help="only games dated in this range, e.g. 2020-2022")
+    parser.add_argument("--max-games", type=int, help="stop after this many games")
+    parser.add_argument("--max-positions", type=int, help="stop after this many positions")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        policy = Policy.load(args.weights, args.device)
+    except (ValueError, OSError) as exc:
+        parser.exit(2, f"error: {exc}\n")
+    accept = None
+    if args.years:
+        filt = DataFilter(min_moves=0, allow_handicap=True, years=year_range(args.years))
+        accept = filt.reason_to_skip
+    reader = GameReader(args.paths, size=args.size, accept=accept)
+    games = itertools.islice(reader, args.max_games) if args.max_games else reader
+    metrics = evaluate_games(policy, games, max_positions=args.max_positions)
+    metrics["skipped"] = dict(reader.stats.skipped)
+    if args.json:
+        print(json.dumps(metrics))
+    else:
+        print(f"games {metrics['games']}, positions {metrics['positions']}")
+        print(f"top-1 {metrics['top1']:.4f}  top-5 {metrics['top5']:.4f}  NLL {metrics['nll']:.4f}")
+        for phase, acc in metrics["top1_by_phase"].items():
+            print(f"  moves {phase:>7}: top-1 {acc:.4f}" if acc is not None else f"  moves {phase:>7}: -")
+        va = metrics["value_accuracy"]
+        print(f"value head accuracy on results: {va:.4f}" if va is not None else "value head: no results")
+        print(f"{metrics['positions_per_s']:.0f} positions/s")
+        if reader.stats.skipped:
+            print(reader.stats.summary(), file=sys.stderr)
+    return metrics
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,306 @@
+"""``python -m policy.train``: supervised training of the policy-value network on packed games.
+
+Everything that shapes a run is a flag (or a key of the JSON file given with ``--config``). Batches are a pure
+function of (seed, step), the learning rate a pure function of the step, and checkpoints (written atomically)
+hold the model, optimizer and step, so ``--resume`` continues exactly where an interrupted run stopped. With a
+fixed seed a CPU run is reproducible. On CUDA: bf16 autocast and channels-last; ``--compile`` uses
+``torch.compile``. Under ``torchrun`` it trains data-parallel (NCCL on GPUs, gloo on CPU).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
+
+from .checkpoint import atomic_save, model_record, read_record
+from .data import BatchSampler, PackedGames, fixed_examples
+from .inference import pick_device
+from .model import ModelConfig, PolicyValueNet, count_parameters
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m policy.train", description=__doc__.split("\n\n")[0])
+    p.add_argument("--config", help="JSON file of flag values (command-line flags override it)")
+    p.add_argument("--train", help="training pack (.npz from python -m policy.pack)")
+    p.add_argument("--val", help="validation pack, evaluated every --eval-every steps")
+    p.add_argument("--out", default="runs/policy", help="run folder: checkpoint, metrics.csv, curves.png")
+    p.add_argument("--export", help="also write the final model file here")
+    p.add_argument("--body", choices=["resnet", "plain"], default="resnet")
+    p.add_argument("--blocks", type=int, default=6)
+    p.add_argument("--filters", type=int, default=64)
+    p.add_argument("--pooling", action="store_true", help="2x2 max pooling after the first layer (ablation)")
+    p.add_argument("--optimizer", choices=["sgd", "adamw"], default="adamw")
+    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--warmup", type=int, default=200, help="linear warm-up steps")
+    p.add_argument("--schedule", choices=["cosine", "wsd", "constant"], default="cosine",
+                   help="wsd: constant, then linear decay to 0 over the last --decay-fraction of the steps "
+                        "(so a run can be lengthened or shortened on --resume)")
+    p.add_argument("--decay-fraction", type=float, default=0.2)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--per-game", type=int, default=2, help="positions taken from each sampled game")
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--value-weight", type=float, default=0.25)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    p.add_argument("--workers", type=int, default=1, help="data loader processes (0: in the main process)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--eval-every", type=int, default=200)
+    p.add_argument("--eval-positions", type=int, default=2048)
+    p.add_argument("--checkpoint-every", type=int, default=100)
+    p.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
+    p.add_argument("--stop-at", type=int, help="stop (with a checkpoint) at this step, to resume later")
+    p.add_argument("--init", help="start from this model file's weights (fine-tuning)")
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.config:
+        with open(args.config) as fh:
+            values = json.load(fh)
+        unknown = set(values) - set(vars(args))
+        if unknown:
+            parser.error(f"unknown keys in {args.config}: {sorted(unknown)}")
+        parser.set_defaults(**values)
+        args = parser.parse_args(argv)
+    if not args.train:
+        parser.error("--train is required (on the command line or in --config)")
+    return args
+
+
+def learning_rate(step: int, args: argparse.Namespace) -> float:
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    if args.schedule == "constant":
+        return args.lr
+    if args.schedule == "wsd":
+        decay = max(1, int(args.steps * args.decay_fraction))
+        return args.lr * min(1.0, (args.steps - step) / decay)
+    progress = (step - args.warmup) / max(1, args.steps - args.warmup)
+    return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+class _Steps(Dataset):
+    """Map-style view of a BatchSampler: item ``i`` is the batch of step ``start + i``."""
+
+    def __init__(self, sampler: BatchSampler, start: int, stop: int):
+        self.sampler, self.start, self.stop = sampler, start, stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, i: int) -> dict:
+        return {k: torch.from_numpy(v) for k, v in self.sampler.batch(self.start + i).items()}
+
+
+def losses(model, batch: dict, device: torch.device, value_weight: float, autocast: bool):
+    planes = batch["planes"].to(device, non_blocking=True)
+    if device.type == "cuda":
+        planes = planes.contiguous(memory_format=torch.channels_last)
+    moves = batch["moves"].to(device)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+        logits, value = model(planes)
+    logits, value = logits.float(), value.float()
+    policy_loss = F.cross_entropy(logits, moves)
+    mask = batch["value_mask"].to(device)
+    value_loss = ((value - batch["values"].to(device)) ** 2 * mask).sum() / mask.sum().clamp(min=1)
+    accuracy = (logits.argmax(1) == moves).float().mean()
+    return policy_loss + value_weight * value_loss, policy_loss, value_loss, accuracy
+
+
+@torch.no_grad()
+def validate(model, examples: dict, device: torch.device, autocast: bool, batch_size: int = 512) -> dict:
+    model.eval()
+    n = len(examples["moves"])
+    nll = correct = top5 = value_right = value_count = 0.0
+    for i in range(0, n, batch_size):
+        planes = torch.from_numpy(examples["planes"][i:i + batch_size]).to(device)
+        moves = torch.from_numpy(examples["moves"][i:i + batch_size]).to(device)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+            logits, value = model(planes)
+        logits, value = logits.float(), value.float().cpu().numpy()
+        nll += F.cross_entropy(logits, moves, reduction="sum").item()
+        correct += (logits.argmax(1) == moves).sum().item()
+        top5 += (logits.topk(5, dim=1).indices == moves[:, None]).any(1).sum().item()
+        target, mask = examples["values"][i:i + batch_size], examples["value_mask"][i:i + batch_size] > 0
+        value_right += float(((value > 0) == (target > 0))[mask].sum())
+        value_count += float(mask.sum())
+    model.train()
+    return {"val_top1": correct / n, "val_top5": top5 / n, "val_nll": nll / n,
+            "val_value_acc": value_right / value_count if value_count else float("nan")}
+
+
+def plot_curves(csv_path: Path, png_path: Path) -> None:
+    """Loss and accuracy against step, from metrics.csv."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    with open(csv_path) as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows:
+        return
+    steps = [int(r["step"]) for r in rows]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    ax1.plot(steps, [float(r["policy_loss"]) for r in rows], label="train policy loss")
+    vals = [(int(r["step"]), float(r["val_nll"])) for r in rows if r.get("val_nll")]
+    if vals:
+        ax1.plot(*zip(*vals), "o-", label="validation NLL")
+    ax1.set_xlabel("step")
+    ax1.legend()
+    ax2.plot(steps, [float(r["train_acc"]) for r in rows], label="train top-1")
+    vals = [(int(r["step"]), float(r["val_top1"])) for r in rows if r.get("val_top1")]
+    if vals:
+        ax2.plot(*zip(*vals), "o-", label="validation top-1")
+    ax2.set_xlabel("step")
+    ax2.legend()
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=100)
+    plt.close(fig)
+
+
+FIELDS = ["step", "loss", "policy_loss", "value_loss", "train_acc", "lr", "positions_per_s", "elapsed_s",
+          "val_top1", "val_top5", "val_nll", "val_value_acc"]
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = parse_args(argv)
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    rank = int(os.environ.get("RANK", "0"))
+    device = pick_device(args.device)
+    if distributed:
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        torch.distributed.init_process_group(backend)
+        if device.type == "cuda":
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    autocast = device.type == "cuda"
+    out = Path(args.out)
+    ckpt_path, csv_path = out / "checkpoint.pt", out / "metrics.csv"
+    is_main = rank == 0
+
+    pack = PackedGames.load(args.train)
+    config = ModelConfig(body=args.body, blocks=args.blocks, filters=args.filters, pooling=args.pooling)
+    model = PolicyValueNet(config)
+    if args.init:
+        model.load_state_dict(read_record(args.init)["state_dict"])
+    model.to(device)
+    if device.type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    if args.optimizer == "sgd":
+        optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True,
+                                    weight_decay=args.weight_decay)
+    else:
+        optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    start, elapsed_before = 0, 0.0
+    if args.resume and ckpt_path.exists():
+        state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["state_dict"])
+        optimizer.load_state_dict(state["optimizer"])
+        start, elapsed_before = int(state["step"]), float(state.get("elapsed_s", 0.0))
+        if is_main:
+            print(f"resumed from {ckpt_path} at step {start}", file=sys.stderr)
+    elif args.resume and is_main:
+        print(f"no checkpoint at {ckpt_path}: starting a new run", file=sys.stderr)
+    train_model = model
+    if distributed:
+        train_model = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None)
+    if args.compile:
+        train_model = torch.compile(train_model)
+
+    val_examples = None
+    if args.val and is_main:
+        val_examples = fixed_examples(PackedGames.load(args.val), args.eval_positions)
+    sampler = BatchSampler(pack, args.batch_size, seed=args.seed * 1000 + rank, per_game=args.per_game)
+    stop = min(args.steps, args.stop_at or args.steps)
+    loader = DataLoader(_Steps(sampler, start, stop), batch_size=None, shuffle=False,
+                        num_workers=args.workers, persistent_workers=False,
+                        prefetch_factor=4 if args.workers else None)
+    if is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        if not (args.resume and csv_path.exists()):
+            with open(csv_path, "w", newline="") as fh:
+                csv.DictWriter(fh, FIELDS).writeheader()
+        print(f"model {config} with {count_parameters(model):,} parameters; {len(pack):,} games, "
+              f"{pack.num_positions:,} positions; device {device}", file=sys.stderr)
+
+    from tqdm import tqdm
+    bar = tqdm(total=args.steps, initial=start, disable=args.no_progress or not is_main, unit="step",
+               dynamic_ncols=True)
+    model.train()
+    t0 = time.time()
+    window_t, window_n = time.time(), 0
+    last: dict = {}
+    step = start
+    for step, batch in enumerate(loader, start=start):
+        lr = learning_rate(step, args)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        loss, policy_loss, value_loss, acc = losses(train_model, batch, device, args.value_weight, autocast)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        window_n += len(batch["moves"])
+        done = step + 1
+        if not is_main:
+            continue
+        speed = window_n / max(1e-9, time.time() - window_t)
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss.item():.3f}", acc=f"{acc.item():.3f}", pos_s=f"{speed:.0f}")
+        row = {"step": done, "loss": loss.item(), "policy_loss": policy_loss.item(),
+               "value_loss": value_loss.item(), "train_acc": acc.item(), "lr": lr,
+               "positions_per_s": speed, "elapsed_s": elapsed_before + time.time() - t0}
+        if val_examples is not None and (done % args.eval_every == 0 or done == args.steps):
+            row.update(validate(model, val_examples, device, autocast))
+            tqdm.write(f"step {done}: " + ", ".join(f"{k} {row[k]:.4f}" for k in row if k.startswith("val_")),
+                       file=sys.stderr)
+        if done % 10 == 0 or done == args.steps or "val_top1" in row:
+            with open(csv_path, "a", newline="") as fh:
+                csv.DictWriter(fh, FIELDS).writerow(row)
+            window_t, window_n = time.time(), 0
+        last = row
+        if done % args.checkpoint_every == 0 or done == stop:
+            record = model_record(model, pack.size, data=_data_summary(pack, args), metrics=_metrics(last))
+            record.update(optimizer=optimizer.state_dict(), step=done, elapsed_s=row["elapsed_s"],
+                          args=vars(args))
+            atomic_save(record, ckpt_path)
+    bar.close()
+    if is_main and start < stop:
+        plot_curves(csv_path, out / "curves.png")
+        if args.export and stop == args.steps:
+            atomic_save(model_record(model, pack.size, data=_data_summary(pack, args), metrics=_metrics(last)),
+                        args.export)
+    if distributed:
+        torch.distributed.destroy_process_group()
+    return last
+
+
+def _metrics(row: dict) -> dict:
+    return {k: float(v) for k, v in row.items() if isinstance(v, (int, float)) and not np.isnan(v)}
+
+
+def _data_summary(pack: PackedGames, args: argparse.Namespace) -> dict:
+    return {"train_pack": str(args.train), "games": len(pack), "positions": pack.num_positions,
+            "sources": sorted(pack.summary.get("sources", {})), "steps": args.steps,
+            "batch_size": args.batch_size}
+
+
+if __name__ == "__main__":
+    main()

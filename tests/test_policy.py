@@ -1,0 +1,223 @@
+"""Policy network, data pipeline, training and evaluation on tiny synthetic games written by the tests."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from goengine.board import BLACK, WHITE, Board
+from goengine.features import NUM_PLANES, board_features
+from goengine.game import Game, GameInfo, parse_result
+from goengine.sgf import game_to_sgf
+from goengine.symmetry import transform_planes, transform_policy
+from policy.checkpoint import ModelFileError, load_model, save_model
+from policy.data import BatchSampler, DataFilter, PackedGames, build_packs
+from policy.inference import Policy, masked_softmax
+from policy.model import ModelConfig, PolicyValueNet
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def random_game(size: int, moves: int, seed: int) -> Game:
+    rng = random.Random(seed)
+    board = Board(size)
+    game = Game(size=size, komi=7.5)
+    for _ in range(moves):
+        legal = [p for p in board.legal_moves() if p != board.n and not board.is_true_eye(p, board.to_move)]
+        point = rng.choice(legal) if legal else board.n
+        game.moves.append((board.to_move, point))
+        board.play(point)
+    game.info = GameInfo(black="b", white="w", result=parse_result(rng.choice(["B+R", "W+3.5", "B+12.5"])),
+                         date="2015-01-01")
+    return game
+
+
+@pytest.fixture(scope="module")
+def packs(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("games")
+    sgf_dir = root / "sgf"
+    sgf_dir.mkdir()
+    for i in range(24):
+        (sgf_dir / f"g{i}.sgf").write_bytes(game_to_sgf(random_game(9, 50, i)))
+    build_packs([str(sgf_dir)], root / "packs", DataFilter(size=9, min_moves=10), (0.75, 0.25, 0.0),
+                workers=1, progress=False)
+    return root
+
+
+def tiny_model() -> PolicyValueNet:
+    torch.manual_seed(0)
+    return PolicyValueNet(ModelConfig(blocks=1, filters=8, value_hidden=8))
+
+
+def test_shapes_on_several_sizes():
+    model = tiny_model().eval()
+    for size in (9, 13, 19):
+        logits, value = model(torch.zeros(3, NUM_PLANES, size, size))
+        assert logits.shape == (3, size * size + 1) and value.shape == (3,)
+        assert torch.all(value.abs() <= 1)
+
+
+def test_plain_and_pooling_bodies():
+    for config in (ModelConfig(body="plain", blocks=2, filters=8), ModelConfig(blocks=1, filters=8, pooling=True)):
+        logits, _ = PolicyValueNet(config)(torch.zeros(2, NUM_PLANES, 19, 19))
+        assert logits.shape == (2, 362)
+
+
+def test_wrong_input_shape_is_a_clear_error():
+    with pytest.raises(ValueError, match="input planes"):
+        tiny_model()(torch.zeros(1, 5, 9, 9))
+    with pytest.raises(ValueError, match="shape"):
+        tiny_model()(torch.zeros(NUM_PLANES, 9, 9))
+
+
+def test_illegal_moves_are_masked():
+    board = Board(9)
+    board.play(40)
+    board.play(41)
+    policy = Policy(tiny_model())
+    probs, value = policy.predict(board)
+    assert probs[40] == 0 and probs[41] == 0
+    assert abs(probs.sum() - 1) < 1e-5 and -1 <= value <= 1
+    with pytest.raises(ValueError):
+        masked_softmax(np.zeros(3), np.ones(3, bool), temperature=0)
+
+
+def test_symmetry_consistency_for_an_equivariant_model():
+    """A model averaged over the 8 symmetries is equivariant: the rotated board gives the rotated policy."""
+    model = tiny_model().eval()
+    game = random_game(9, 30, 7)
+    board = Board(9)
+    for c, p in game.moves:
+        board.play(p, c)
+    planes = board_features(board)
+
+    def symmetric_policy(x: np.ndarray) -> np.ndarray:
+        out = np.zeros(82)
+        for k in range(8):
+            with torch.no_grad():
+                logits, _ = model(torch.from_numpy(np.ascontiguousarray(transform_planes(x, k)))[None])
+            out += transform_policy(logits[0].numpy(), 9, [0, 3, 2, 1, 4, 5, 6, 7][k])
+        return out / 8
+
+    base = symmetric_policy(planes)
+    for k in range(8):
+        rotated = symmetric_policy(np.ascontiguousarray(transform_planes(planes, k)))
+        assert np.allclose(rotated, transform_policy(base, 9, k), atol=1e-4)
+
+
+def test_batches_are_deterministic_and_augmented_consistently(packs):
+    pack = PackedGames.load(packs / "packs" / "train.npz")
+    plain = BatchSampler(pack, 8, seed=3, per_game=2, augment=False)
+    aug = BatchSampler(pack, 8, seed=3, per_game=2, augment=True)
+    a, b = aug.batch(5), aug.batch(5)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    base = plain.batch(5)
+    for i in range(8):  # the label is the stone that appears at the labelled point in the next position
+        assert a["planes"][i].sum() == base["planes"][i].sum()
+        point = a["moves"][i]
+        if point < 81:
+            assert a["planes"][i][:16].reshape(16, 81)[:, point].sum() == 0  # the move's point is empty now
+
+
+def test_pack_split_by_game_and_roundtrip(packs):
+    train = PackedGames.load(packs / "packs" / "train.npz")
+    val = PackedGames.load(packs / "packs" / "val.npz")
+    assert len(train) + len(val) == 24 and len(val) > 0
+    train_lines = {tuple(train.game_moves(i)) for i in range(len(train))}
+    assert not any(tuple(val.game_moves(i)) in train_lines for i in range(len(val)))
+    assert train.summary["games"]["train"] == len(train)
+
+
+def _train(packs: Path, out: Path, steps: int, extra: list[str] = ()) -> dict:
+    from policy.train import main
+    return main(["--train", str(packs / "packs" / "train.npz"), "--val", str(packs / "packs" / "val.npz"),
+                 "--out", str(out), "--blocks", "1", "--filters", "8", "--batch-size", "16", "--steps", str(steps),
+                 "--lr", "0.01", "--warmup", "1", "--workers", "0", "--eval-every", "10", "--eval-positions", "32",
+                 "--checkpoint-every", "5", "--no-progress", "--seed", "1", *extra])
+
+
+def test_training_lowers_the_loss_and_writes_outputs(packs, tmp_path):
+    _train(packs, tmp_path / "run", 40, ["--export", str(tmp_path / "model.pt"), "--schedule", "constant"])
+    rows = (tmp_path / "run" / "metrics.csv").read_text().splitlines()
+    losses = [float(r.split(",")[2]) for r in rows[1:]]
+    assert np.mean(losses[-2:]) < losses[0]
+    assert (tmp_path / "run" / "curves.png").stat().st_size > 1000
+    model, record = load_model(tmp_path / "model.pt")
+    assert record["config"]["filters"] == 8 and record["features"]["name"] == "go-27"
+    assert record["data"]["games"] > 0
+
+
+def test_resume_matches_an_uninterrupted_run(packs, tmp_path):
+    _train(packs, tmp_path / "full", 10)
+    _train(packs, tmp_path / "part", 10, ["--stop-at", "5"])  # interrupted after step 5
+    _train(packs, tmp_path / "part", 10, ["--resume"])
+    full = torch.load(tmp_path / "full" / "checkpoint.pt", weights_only=True)["state_dict"]
+    resumed = torch.load(tmp_path / "part" / "checkpoint.pt", weights_only=True)["state_dict"]
+    for key in full:
+        assert torch.equal(full[key], resumed[key]), key
+
+
+def test_save_load_roundtrip_and_clear_errors(tmp_path):
+    model = tiny_model()
+    path = tmp_path / "m.pt"
+    save_model(model, path, board_size=9, metrics={"top1": 0.5})
+    loaded, record = load_model(path)
+    for (k, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
+        assert torch.equal(a, b), k
+    assert record["metrics"]["top1"] == 0.5
+    with pytest.raises(ModelFileError, match="not found"):
+        load_model(tmp_path / "missing.pt")
+    (tmp_path / "trunc.pt").write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ModelFileError, match="truncated"):
+        load_model(tmp_path / "trunc.pt")
+    torch.save({"format": "goengine-policy", "format_version": 1, "config": {"blocks": 2, "filters": 8},
+                "features": {"name": "go-27", "version": 1}, "state_dict": model.state_dict()}, tmp_path / "mis.pt")
+    with pytest.raises(ModelFileError, match="do not match"):
+        load_model(tmp_path / "mis.pt")
+    torch.save({"format": "goengine-policy", "format_version": 1, "config": {},
+                "features": {"name": "other", "version": 3}, "state_dict": {}}, tmp_path / "feat.pt")
+    with pytest.raises(ModelFileError, match="feature set"):
+        load_model(tmp_path / "feat.pt")
+
+
+def test_evaluate_json(packs, tmp_path):
+    path = tmp_path / "m.pt"
+    save_model(tiny_model(), path, board_size=9)
+    out = subprocess.run([sys.executable, "-m", "policy.evaluate", "--weights", str(path), "--size", "9", "--json",
+                          str(packs / "sgf")], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["positions"] == 24 * 50
+    assert 0 <= result["top1"] <= result["top5"] <= 1 and result["nll"] > 0
+    bad = subprocess.run([sys.executable, "-m", "policy.evaluate", "--weights", str(tmp_path / "nope.pt"),
+                          str(packs / "sgf")], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert bad.returncode == 2 and "not found" in bad.stderr
+
+
+def test_distributed_training_two_cpu_processes(packs, tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "29533",
+           "-m", "policy.train", "--train", str(packs / "packs" / "train.npz"), "--out", str(tmp_path / "ddp"),
+           "--blocks", "1", "--filters", "8", "--batch-size", "8", "--steps", "3", "--workers", "0",
+           "--device", "cpu", "--no-progress", "--checkpoint-every", "3"]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env, timeout=240)
+    assert out.returncode == 0, out.stderr[-2000:]
+    state = torch.load(tmp_path / "ddp" / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 3
+
+
+def test_heatmap_png(tmp_path):
+    from policy.heatmap import policy_heatmap
+    board = Board(9)
+    board.play(40, BLACK)
+    board.play(30, WHITE)
+    probs, value = Policy(tiny_model()).predict(board)
+    policy_heatmap(board, probs, str(tmp_path / "h.png"), value)
+    assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
