@@ -1,0 +1,716 @@
+"""GTP version 2 engine: ``python gtp_server.py`` plays with the shipped model over stdin/stdout.
+
+The protocol layer only parses, calls ``policy.player`` / ``goengine`` and formats. Analysis commands
+(``lz-analyze``, ``kata-analyze``) stream ``info`` lines until the next command line arrives; a reader thread feeds a
+queue so that the main loop can notice it. ``--play`` starts a game against a person on a text board instead.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import queue
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable
+
+from goengine import __version__
+from goengine.board import BLACK, WHITE, Board, IllegalMove
+from goengine.coords import check_size, from_gtp, to_gtp
+from goengine.game import Game, ReplayError, parse_result
+from goengine.handicap import fixed_handicap, free_handicap
+from goengine.render import render_ascii
+from goengine.scoring import result_string
+from goengine.sgf import SgfError, game_to_sgf, read_game, set_result
+
+log = logging.getLogger("gtp")
+
+NAME = "goengine"
+# Lizzie 0.7.4 reads the number after the first dot of `version` as a Leela Zero minor version and refuses
+# anything below 15, so the string leads with the Leela Zero analysis protocol level spoken here (0.17: lz-analyze
+# with prior, lcb and order), then goengine's own version.
+VERSION = f"0.17.0-goengine-{__version__}"
+ANALYSIS_COMMANDS = ("lz-analyze", "kata-analyze")
+RULES = {"chinese": "area", "aga": "area", "new_zealand": "area", "japanese": "territory"}
+_CONTROL = {c: None for c in list(range(32)) + [127] if c not in (9, 10)}
+
+
+class GtpFailure(Exception):
+    """A command that fails: the message is sent after ``?``."""
+
+
+# ----------------------------------------------------------------- protocol text
+def preprocess(raw: bytes | str) -> str:
+    """One input line as the spec prescribes: no control characters but HT, no comment, HT as space, stripped."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    text = text.translate(_CONTROL)
+    text = text.split("#", 1)[0].replace("\t", " ").replace("\n", " ")
+    return text.strip()
+
+
+def parse_command(line: str) -> tuple[str | None, str, list[str]]:
+    """``[id] name args`` -> (id or None, name, args). ``line`` is preprocessed and not empty."""
+    words = line.split()
+    cid = None
+    if words[0].isdigit() and words[0].isascii():
+        cid = words.pop(0)
+    if not words:
+        return cid, "", []
+    return cid, words[0], words[1:]
+
+
+def format_response(cid: str | None, ok: bool, text: str = "") -> str:
+    """``=[id] text`` or ``?[id] text`` and the blank line; never an empty line inside the text."""
+    body = "\n".join(line.rstrip() for line in text.replace("\r", "").split("\n") if line.strip())
+    head = ("=" if ok else "?") + (cid or "")
+    if body:
+        head += ("\n" if text.startswith("\n") else " ") + body
+    return head + "\n\n"
+
+
+@dataclass
+class Stream:
+    """An analysis response: ``line()`` is repeated every ``interval`` seconds until the next command
+    (``interrupt``), or written once and followed by ``tail`` (``lz-genmove_analyze``)."""
+    line: Callable[[], str]
+    interval: float
+    interrupt: bool = True
+    tail: Callable[[], str] | None = None
+
+
+@dataclass
+class Clock:
+    """GTP time settings and the latest ``time_left`` per colour (seconds, stones)."""
+    main: float = 0.0
+    byo: float = 0.0
+    stones: int = 0
+    kind: str = "none"  # none, absolute, canadian, byoyomi
+    left: dict[int, tuple[float, int]] = field(default_factory=dict)
+
+    def budget(self, color: int, empty: int) -> float | None:
+        """Seconds the engine may spend on this move, or None without a time limit."""
+        if self.kind == "none":
+            return None
+        seconds, stones = self.left.get(color, (self.main, 0))
+        overtime = {"canadian": self.byo / max(1, self.stones), "byoyomi": self.byo}.get(self.kind, 0.0)
+        if stones > 0:  # in overtime: for KGS byo-yomi, ``stones`` counts the periods left
+            per = seconds if self.kind == "byoyomi" else seconds / stones
+        else:
+            per = seconds / max(20, empty // 3) + overtime
+        return max(0.0, 0.5 * per - 0.05)
+
+
+# ----------------------------------------------------------------- the engine
+class Engine:
+    """The game state behind the GTP commands and the handlers themselves."""
+
+    def __init__(self, player, size: int = 19, komi: float = 7.5):
+        self.player = player
+        self.size = size
+        self.komi = komi
+        self.rules = "area"
+        self.clock = Clock()
+        self.board = Board(size)
+        self.setup: tuple[list[int], list[int]] = ([], [])
+        self.handicap = 0
+        self.result = ""
+        self.handlers: dict[str, Callable[[list[str]], str | Stream]] = {
+            "protocol_version": lambda a: "2",
+            "name": lambda a: NAME,
+            "version": lambda a: VERSION,
+            "known_command": self.known_command,
+            "list_commands": lambda a: "\n".join(self.handlers),
+            "quit": lambda a: "",
+            "boardsize": self.boardsize,
+            "clear_board": self.clear_board,
+            "komi": self.set_komi,
+            "play": self.play,
+            "genmove": self.genmove,
+            "undo": self.undo,
+            "fixed_handicap": self.fixed_handicap,
+            "place_free_handicap": self.place_free_handicap,
+            "set_free_handicap": self.set_free_handicap,
+            "loadsgf": self.loadsgf,
+            "printsgf": self.printsgf,
+            "reg_genmove": self.reg_genmove,
+            "final_score": self.final_score,
+            "final_status_list": self.final_status_list,
+            "time_settings": self.time_settings,
+            "time_left": self.time_left,
+            "showboard": lambda a: "\n" + render_ascii(self.board),
+            "kgs-genmove_cleanup": lambda a: self.genmove(a, cleanup=True),
+            "kgs-time_settings": self.kgs_time_settings,
+            "kgs-rules": self.kgs_rules,
+            "list_stones": self.list_stones,
+            "lz-analyze": lambda a: self.analyze(a, "lz"),
+            "lz-genmove_analyze": lambda a: self.genmove_analyze(a, "lz"),
+            "kata-analyze": lambda a: self.analyze(a, "kata"),
+            "kata-genmove_analyze": lambda a: self.genmove_analyze(a, "kata"),
+            "gogui-analyze_commands": lambda a: "\n".join(GOGUI_COMMANDS),
+            "goengine-policy_heatmap": self.policy_heatmap,
+            "goengine-ownership": self.ownership_view,
+            "goengine-value": self.value_view,
+        }
+
+    # ------------------------------------------------------------ dispatch
+    def run(self, name: str, args: list[str]) -> str | Stream:
+        """Run one command; ``GtpFailure`` when it fails, leaving the state as it was."""
+        handler = self.handlers.get(name)
+        if handler is None:
+            raise GtpFailure("unknown command")
+        saved = (self.board.copy(), self.size, self.komi, self.rules, self.setup, self.handicap, self.result)
+        try:
+            return handler(args)
+        except GtpFailure:
+            self._restore(saved)
+            raise
+        except Exception as exc:  # a bug must not kill the session: report it, keep the old state
+            log.exception("internal error in %s", name)
+            self._restore(saved)
+            raise GtpFailure(f"internal error: {exc.__class__.__name__}") from exc
+
+    def _restore(self, saved) -> None:
+        self.board, self.size, self.komi, self.rules, self.setup, self.handicap, self.result = saved
+
+    # ------------------------------------------------------------ argument parsing
+    @staticmethod
+    def _count(args: list[str], n: int) -> None:
+        if len(args) != n:
+            raise GtpFailure("syntax error")
+
+    @staticmethod
+    def _color(text: str) -> int:
+        low = text.lower()
+        if low in ("b", "black"):
+            return BLACK
+        if low in ("w", "white"):
+            return WHITE
+        raise GtpFailure("syntax error")
+
+    def _vertex(self, text: str) -> int:
+        try:
+            return from_gtp(text, self.size)
+        except ValueError:
+            raise GtpFailure("syntax error") from None
+
+    @staticmethod
+    def _int(text: str) -> int:
+        if not text.isascii() or not text.lstrip("+").isdigit():
+            raise GtpFailure("syntax error")
+        return int(text)
+
+    @staticmethod
+    def _float(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise GtpFailure("syntax error") from None
+        if not math.isfinite(value):
+            raise GtpFailure("syntax error")
+        return value
+
+    # ------------------------------------------------------------ setup commands
+    def known_command(self, args: list[str]) -> str:
+        self._count(args, 1)
+        return "true" if args[0] in self.handlers else "false"
+
+    def _new_board(self, size: int) -> None:
+        self.size, self.board = size, Board(size)
+        self.setup, self.handicap, self.result = ([], []), 0, ""
+
+    def boardsize(self, args: list[str]) -> str:
+        self._count(args, 1)
+        size = self._int(args[0])
+        try:
+            check_size(size)
+        except ValueError:
+            raise GtpFailure("unacceptable size") from None
+        self._new_board(size)
+        return ""
+
+    def clear_board(self, args: list[str]) -> str:
+        self._new_board(self.size)
+        return ""
+
+    def set_komi(self, args: list[str]) -> str:
+        self._count(args, 1)
+        self.komi = self._float(args[0])
+        return ""
+
+    def _place_handicap(self, points: list[int]) -> str:
+        self.board.setup(black=points)
+        self.board.to_move = WHITE
+        self.setup = (list(points), [])
+        self.handicap = len(points)
+        return " ".join(to_gtp(p, self.size) for p in points)
+
+    def _handicap_count(self, args: list[str]) -> int:
+        self._count(args, 1)
+        stones = self._int(args[0])
+        if self.board.stones.count(0) != self.board.n or self.board.moves:
+            raise GtpFailure("board not empty")
+        return stones
+
+    def fixed_handicap(self, args: list[str]) -> str:
+        stones = self._handicap_count(args)
+        try:
+            points = fixed_handicap(self.size, stones)
+        except ValueError:
+            raise GtpFailure("invalid number of stones") from None
+        return self._place_handicap(points)
+
+    def place_free_handicap(self, args: list[str]) -> str:
+        stones = self._handicap_count(args)
+        try:
+            points = free_handicap(self.size, stones)
+        except ValueError:
+            raise GtpFailure("invalid number of stones") from None
+        return self._place_handicap(points)
+
+    def set_free_handicap(self, args: list[str]) -> str:
+        if self.board.stones.count(0) != self.board.n or self.board.moves:
+            raise GtpFailure("board not empty")
+        try:
+            points = [from_gtp(a, self.size) for a in args]
+        except ValueError:
+            raise GtpFailure("bad vertex list") from None
+        if len(points) < 2 or len(set(points)) != len(points) or self.board.n in points \
+                or len(points) >= self.board.n:
+            raise GtpFailure("bad vertex list")
+        self._place_handicap(points)
+        return ""
+
+    def loadsgf(self, args: list[str]) -> str:
+        if len(args) not in (1, 2):
+            raise GtpFailure("syntax error")
+        upto = self._int(args[1]) if len(args) == 2 else None
+        try:
+            game = read_game(args[0])
+            moves = game.moves if upto is None else game.moves[:max(0, upto - 1)]
+            board = game.new_board()
+            for color, point in moves:
+                board.play(point, color)
+        except (SgfError, ReplayError, IllegalMove, ValueError, IndexError) as exc:
+            log.warning("loadsgf %s: %s", args[0], exc)
+            raise GtpFailure("cannot load file") from None
+        if upto is not None and upto - 1 < len(game.moves):
+            board.to_move = game.moves[max(0, upto - 1)][0]
+        self.size, self.board = game.size, board
+        self.setup = (list(game.setup_black), list(game.setup_white))
+        self.handicap, self.result = game.handicap, ""
+        if game.komi is not None:
+            self.komi = game.komi
+        return ""
+
+    def printsgf(self, args: list[str]) -> str:
+        if len(args) > 1:
+            raise GtpFailure("syntax error")
+        game = Game(size=self.size, komi=self.komi, handicap=self.handicap, setup_black=self.setup[0],
+                    setup_white=self.setup[1], moves=list(self.board.moves))
+        game.info.black = game.info.white = ""
+        game.info.rules = "Japanese" if self.rules == "territory" else "Chinese"
+        if self.result:
+            game.info.result = parse_result(self.result)
+        text = game_to_sgf(game)
+        if args:
+            try:
+                with open(args[0], "wb") as fh:
+                    fh.write(text)
+            except OSError:
+                raise GtpFailure("cannot save file") from None
+            return ""
+        return "\n" + text.decode("utf-8")
+
+    # ------------------------------------------------------------ moves
+    def play(self, args: list[str]) -> str:
+        self._count(args, 2)
+        color, point = self._color(args[0]), self._vertex(args[1])
+        try:
+            self.board.play(point, color)
+        except IllegalMove as exc:
+            log.info("%s", exc)
+            raise GtpFailure("illegal move") from None
+        self.result = ""
+        return ""
+
+    def _choose(self, color: int, cleanup: bool = False) -> int:
+        self.board.to_move = color
+        budget = self.clock.budget(color, self.board.stones.count(0))
+        return self.player.choose_move(self.board, komi=self.komi, rules=self.rules, cleanup=cleanup,
+                                       time_budget=budget)
+
+    def _vertex_text(self, move: int) -> str:
+        return "resign" if move < 0 else to_gtp(move, self.size)
+
+    def genmove(self, args: list[str], cleanup: bool = False) -> str:
+        self._count(args, 1)
+        color = self._color(args[0])
+        move = self._choose(color, cleanup)
+        if move < 0:
+            self.result = f"{'W' if color == BLACK else 'B'}+R"
+        else:
+            self.board.play(move, color)
+        return self._vertex_text(move)
+
+    def reg_genmove(self, args: list[str]) -> str:
+        self._count(args, 1)
+        color = self._color(args[0])
+        board, to_move = self.board, self.board.to_move
+        try:
+            return self._vertex_text(self._choose(color))
+        finally:
+            board.to_move = to_move
+
+    def undo(self, args: list[str]) -> str:
+        if len(args) > 1:
+            raise GtpFailure("syntax error")
+        count = self._int(args[0]) if args else 1
+        if count > len(self.board.moves):
+            raise GtpFailure("cannot undo")
+        for _ in range(count):
+            self.board.undo()
+        self.result = ""
+        return ""
+
+    # ------------------------------------------------------------ scoring
+    def final_score(self, args: list[str]) -> str:
+        if self.result:
+            return self.result
+        return self.player.final_score(self.board, self.komi, self.rules).result
+
+    def final_status_list(self, args: list[str]) -> str:
+        self._count(args, 1)
+        status = args[0].lower()
+        if status not in ("alive", "dead", "seki"):
+            raise GtpFailure("syntax error")
+        est = self.player.estimate(self.board)
+        dead, seki = set(est.dead), set(est.seki)
+        lines = []
+        for _, stones, _ in self.board.groups():
+            kind = "dead" if stones[0] in dead else "seki" if stones[0] in seki else "alive"
+            if kind == status:
+                lines.append(" ".join(to_gtp(p, self.size) for p in sorted(stones)))
+        return "\n".join(sorted(lines))
+
+    def list_stones(self, args: list[str]) -> str:
+        self._count(args, 1)
+        color = self._color(args[0])
+        return " ".join(to_gtp(p, self.size) for p in range(self.board.n) if self.board.stones[p] == color)
+
+    # ------------------------------------------------------------ time and rules
+    def time_settings(self, args: list[str]) -> str:
+        self._count(args, 3)
+        main, byo, stones = self._float(args[0]), self._float(args[1]), self._int(args[2])
+        if main < 0 or byo < 0:
+            raise GtpFailure("syntax error")
+        kind = "none" if byo > 0 and stones == 0 else ("absolute" if stones == 0 else "canadian")
+        self.clock = Clock(main, byo, stones, kind)
+        return ""
+
+    def kgs_time_settings(self, args: list[str]) -> str:
+        if not args:
+            raise GtpFailure("syntax error")
+        kind = args[0].lower()
+        shapes = {"none": 0, "absolute": 1, "canadian": 3, "byoyomi": 3}
+        if kind not in shapes or len(args) != 1 + shapes[kind]:
+            raise GtpFailure("syntax error")
+        values = [self._float(a) for a in args[1:3]] + [self._int(a) for a in args[3:4]]
+        if any(v < 0 for v in values):
+            raise GtpFailure("syntax error")
+        main, byo, stones = (values + [0.0, 0.0, 0])[:3] if kind != "none" else (0.0, 0.0, 0)
+        self.clock = Clock(main, byo, int(stones), kind)
+        return ""
+
+    def time_left(self, args: list[str]) -> str:
+        self._count(args, 3)
+        color, seconds, stones = self._color(args[0]), self._float(args[1]), self._int(args[2])
+        self.clock.left[color] = (seconds, stones)
+        return ""
+
+    def kgs_rules(self, args: list[str]) -> str:
+        self._count(args, 1)
+        rules = RULES.get(args[0].lower())
+        if rules is None:
+            raise GtpFailure("unknown rules (use chinese, aga, japanese or new_zealand)")
+        self.rules = rules
+        return ""
+
+    # ------------------------------------------------------------ analysis
+    def _analysis_args(self, args: list[str]) -> tuple[int, float, int, bool]:
+        """[color] [interval] key-value pairs -> (colour, interval in seconds, max moves, ownership)."""
+        args = list(args)
+        color = self.board.to_move
+        interval, maxmoves, ownership = 1.0, 10, False
+        if args and args[0].lower() in ("b", "w", "black", "white"):
+            color = self._color(args.pop(0))
+        if args and args[0].isdigit():
+            interval = self._int(args.pop(0)) / 100
+        while args:
+            key = args.pop(0)
+            if key in ("allow", "avoid"):  # colour, vertices, until-move: accepted, ignored without search
+                if len(args) < 3:
+                    raise GtpFailure("syntax error")
+                del args[:3]
+                continue
+            if not args:
+                raise GtpFailure("syntax error")
+            value = args.pop(0)
+            if key == "interval":
+                interval = self._int(value) / 100
+            elif key in ("maxmoves", "minmoves"):
+                maxmoves = max(1, self._int(value)) if key == "maxmoves" else max(maxmoves, self._int(value))
+            elif key == "ownership":
+                ownership = value.lower() == "true"
+            elif key not in ("pvVisits", "ownershipStdev", "movesOwnership", "rootInfo"):
+                raise GtpFailure("syntax error")
+        return color, interval, maxmoves, ownership
+
+    def _info_line(self, board: Board, style: str, maxmoves: int, ownership: bool) -> str:
+        analysis = self.player.analyze(board, maxmoves)
+        size = board.size
+        parts = []
+        lead = 0.0
+        own = None
+        if style == "kata":
+            est = self.player.estimate(board, time_budget=0.5)
+            sign = 1.0 if board.to_move == BLACK else -1.0
+            own = est.ownership * sign
+            lead = float(own.sum()) - sign * self.komi
+        for order, c in enumerate(analysis.candidates):
+            pv = " ".join(to_gtp(p, size) for p in c.pv)
+            if style == "lz":
+                w = int(round(c.winrate * 10000))
+                parts.append(f"info move {to_gtp(c.point, size)} visits {c.visits} winrate {w} "
+                             f"prior {int(round(c.prior * 10000))} lcb {w} order {order} pv {pv}")
+            else:
+                u = 2 * c.winrate - 1
+                parts.append(f"info move {to_gtp(c.point, size)} visits {c.visits} utility {u:.6f} "
+                             f"winrate {c.winrate:.6f} scoreMean {lead:.2f} scoreStdev 0 scoreLead {lead:.2f} "
+                             f"scoreSelfplay {lead:.2f} prior {c.prior:.6f} lcb {c.winrate:.6f} "
+                             f"utilityLcb {u:.6f} order {order} pv {pv}")
+        line = " ".join(parts)
+        if ownership and own is not None:
+            rows = [own[r * size:(r + 1) * size] for r in range(size - 1, -1, -1)]
+            line += " ownership " + " ".join(f"{v:.3f}" for row in rows for v in row)
+        return line
+
+    def analyze(self, args: list[str], style: str) -> Stream:
+        color, interval, maxmoves, ownership = self._analysis_args(args)
+        board = self.board.copy()
+        board.to_move = color
+        text = self._info_line(board, style, maxmoves, ownership)
+        return Stream(lambda: text, interval)
+
+    def genmove_analyze(self, args: list[str], style: str) -> Stream:
+        color, interval, maxmoves, ownership = self._analysis_args(args)
+        board = self.board.copy()
+        board.to_move = color
+        info = self._info_line(board, style, maxmoves, ownership)
+        move = self._choose(color)
+        if move < 0:
+            self.result = f"{'W' if color == BLACK else 'B'}+R"
+        else:
+            self.board.play(move, color)
+        return Stream(lambda: info, interval, interrupt=False, tail=lambda: f"play {self._vertex_text(move)}")
+
+    # ------------------------------------------------------------ GoGui views
+    def policy_heatmap(self, args: list[str]) -> str:
+        analysis = self.player.analyze(self.board, 5)
+        probs = analysis.probs
+        top = max(float(probs[:-1].max()), 1e-9)
+        size = self.size
+        influence = " ".join(f"{to_gtp(p, size)} {probs[p] / top:.3f}" for p in range(self.board.n) if probs[p] > 0)
+        labels = " ".join(f"{to_gtp(c.point, size)} {int(round(100 * c.prior))}" for c in analysis.candidates
+                          if c.point != self.board.n)
+        lines = [f"INFLUENCE {influence}"] if influence else []
+        if labels:
+            lines.append(f"LABEL {labels}")
+        lines.append(f"TEXT pass {100 * probs[-1]:.1f}%  winrate {100 * analysis.winrate:.1f}% for "
+                     f"{'Black' if self.board.to_move == BLACK else 'White'}")
+        return "\n".join(lines)
+
+    def ownership_view(self, args: list[str]) -> str:
+        est = self.player.estimate(self.board)
+        size = self.size
+        influence = " ".join(f"{to_gtp(p, size)} {est.ownership[p]:.2f}" for p in range(self.board.n))
+        margin = self.player.final_score(self.board, self.komi, self.rules).margin
+        return f"INFLUENCE {influence}\nTEXT estimate {result_string(margin)}"
+
+    def value_view(self, args: list[str]) -> str:
+        analysis = self.player.analyze(self.board, 1)
+        side = "Black" if self.board.to_move == BLACK else "White"
+        return f"{side} to move: value {analysis.value:+.3f}, winrate {100 * analysis.winrate:.1f}%"
+
+
+GOGUI_COMMANDS = (
+    "gfx/Policy heatmap/goengine-policy_heatmap",
+    "gfx/Ownership estimate/goengine-ownership",
+    "string/Value head/goengine-value",
+    "plist/Dead stones/final_status_list dead",
+    "string/Final score/final_score",
+)
+
+
+# ----------------------------------------------------------------- the loop
+def _read_lines(stream: BinaryIO, lines: "queue.Queue[str | None]") -> None:
+    try:
+        for raw in stream:
+            lines.put(preprocess(raw))
+    finally:
+        lines.put(None)
+
+
+def serve(engine: Engine, stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """Answer GTP commands from ``stdin`` until ``quit`` or end of input."""
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_read_lines, args=(stdin, lines), daemon=True).start()
+
+    def write(text: str) -> None:
+        stdout.write(text.encode("utf-8"))
+        stdout.flush()
+
+    pending: str | None = None
+    have_pending = False
+    while True:
+        line = pending if have_pending else lines.get()
+        have_pending = False
+        if line is None:
+            return
+        if not line:
+            continue
+        cid, name, args = parse_command(line)
+        log.debug("<< %s", line)
+        try:
+            result = engine.run(name, args)
+        except GtpFailure as exc:
+            write(format_response(cid, False, str(exc)))
+            continue
+        if not isinstance(result, Stream):
+            write(format_response(cid, True, result))
+            if name == "quit":
+                return
+            continue
+        write(f"={cid or ''}\n")
+        write(result.line() + "\n")
+        if result.interrupt:
+            while True:
+                try:
+                    pending = lines.get(timeout=result.interval) if result.interval > 0 else lines.get()
+                    have_pending = True
+                    break
+                except queue.Empty:
+                    write(result.line() + "\n")
+            if pending == "":
+                have_pending = False
+            write("\n")
+        else:
+            write(result.tail() + "\n\n")
+
+
+# ----------------------------------------------------------------- terminal play
+def play_in_terminal(player, size: int, komi: float, human: int, sgf_path: str | None,
+                     read: Callable[[str], str] = input, out=print) -> Game:
+    """A game between a person (typing D4, pass, undo, resign) and the engine on a text board."""
+    board = Board(size)
+    result = ""
+    while not result:
+        out(render_ascii(board))
+        if board.passes >= 2:
+            break
+        if board.to_move == human:
+            try:
+                text = read(f"{'Black' if human == BLACK else 'White'} move (D4, pass, undo, resign): ").strip()
+            except EOFError:
+                text = "resign"
+            low = text.lower()
+            if low == "resign":
+                result = f"{'W' if human == BLACK else 'B'}+R"
+            elif low == "undo":
+                steps = 2 if len(board.moves) >= 2 else len(board.moves)
+                for _ in range(steps):
+                    board.undo()
+                if not steps:
+                    out("nothing to undo")
+            else:
+                try:
+                    board.play(from_gtp(text, size), human)
+                except (ValueError, IllegalMove) as exc:
+                    out(f"cannot play {text!r}: {exc}")
+        else:
+            move = player.choose_move(board, komi=komi)
+            if move < 0:
+                result = f"{'B' if human == BLACK else 'W'}+R"
+                out("engine resigns")
+            else:
+                board.play(move)
+                out(f"engine plays {to_gtp(move, size)}")
+    game = Game(size=size, komi=komi, moves=list(board.moves))
+    game.info.black, game.info.white = ("you", NAME) if human == BLACK else (NAME, "you")
+    if result:
+        game.info.result = parse_result(result)
+    else:
+        final = player.final_score(board, komi)
+        set_result(game, final.margin)
+        out(f"final score (dead stones removed, area rules): {final.result}")
+    if result:
+        out(f"result: {result}")
+    path = sgf_path or time.strftime("game-%Y%m%d-%H%M%S.sgf")
+    with open(path, "wb") as fh:
+        fh.write(game_to_sgf(game))
+    out(f"game saved as {path}")
+    return game
+
+
+# ----------------------------------------------------------------- command line
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description="goengine GTP v2 engine (stdin/stdout); --play for a terminal game")
+    ap.add_argument("--weights", help="model file (default: the shipped policy/weights/default.pt)")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    ap.add_argument("--temperature", type=float, default=0.0, help="0 plays the policy's best move; >0 samples")
+    ap.add_argument("--seed", type=int, default=None, help="random seed for sampling and playouts")
+    ap.add_argument("--resign-threshold", type=float, default=0.95,
+                    help="resign when the value head is below minus this (0: never resign)")
+    ap.add_argument("--playouts", type=int, default=64, help="random playouts for dead-stone estimates")
+    ap.add_argument("--log-file", help="write the log here instead of stderr")
+    ap.add_argument("--verbose", action="store_true", help="log every command")
+    ap.add_argument("--play", action="store_true", help="play a game in the terminal instead of speaking GTP")
+    ap.add_argument("--color", default="black", help="--play: your colour (black or white)")
+    ap.add_argument("--size", type=int, default=19, help="--play: board size (GTP: the initial size)")
+    ap.add_argument("--komi", type=float, default=7.5, help="initial komi")
+    ap.add_argument("--sgf", help="--play: where to save the game")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[handler],
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    import torch
+    from policy.checkpoint import ModelFileError
+    from policy.inference import Policy
+    from policy.player import PolicyPlayer
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    try:
+        check_size(args.size)
+        policy = Policy.load(args.weights, args.device)
+        player = PolicyPlayer(policy, temperature=args.temperature, seed=args.seed,
+                              resign_threshold=args.resign_threshold, playouts=args.playouts)
+    except (ModelFileError, ValueError) as exc:
+        print(f"gtp_server: {exc}", file=sys.stderr)
+        return 2
+    log.info("loaded %s on %s", args.weights or "the default model", policy.device)
+    if args.play:
+        human = BLACK if args.color.lower().startswith("b") else WHITE
+        play_in_terminal(player, args.size, args.komi, human, args.sgf)
+        return 0
+    serve(Engine(player, args.size, args.komi), sys.stdin.buffer, sys.stdout.buffer)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
