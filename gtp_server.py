@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import os
 import queue
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import BinaryIO, Callable
 
 from goengine import __version__
@@ -24,6 +25,7 @@ from goengine.handicap import fixed_handicap, free_handicap
 from goengine.render import render_ascii
 from goengine.scoring import result_string
 from goengine.sgf import SgfError, game_to_sgf, read_game, set_result
+from policy.timing import TimeControl
 
 log = logging.getLogger("gtp")
 
@@ -80,28 +82,6 @@ class Stream:
     tail: Callable[[], str] | None = None
 
 
-@dataclass
-class Clock:
-    """GTP time settings and the latest ``time_left`` per colour (seconds, stones)."""
-    main: float = 0.0
-    byo: float = 0.0
-    stones: int = 0
-    kind: str = "none"  # none, absolute, canadian, byoyomi
-    left: dict[int, tuple[float, int]] = field(default_factory=dict)
-
-    def budget(self, color: int, empty: int) -> float | None:
-        """Seconds the engine may spend on this move, or None without a time limit."""
-        if self.kind == "none":
-            return None
-        seconds, stones = self.left.get(color, (self.main, 0))
-        overtime = {"canadian": self.byo / max(1, self.stones), "byoyomi": self.byo}.get(self.kind, 0.0)
-        if stones > 0:  # in overtime: for KGS byo-yomi, ``stones`` counts the periods left
-            per = seconds if self.kind == "byoyomi" else seconds / stones
-        else:
-            per = seconds / max(20, empty // 3) + overtime
-        return max(0.0, 0.5 * per - 0.05)
-
-
 # ----------------------------------------------------------------- the engine
 class Engine:
     """The game state behind the GTP commands and the handlers themselves."""
@@ -111,7 +91,8 @@ class Engine:
         self.size = size
         self.komi = komi
         self.rules = "area"
-        self.clock = Clock()
+        self.time_control = TimeControl()
+        self.clock: dict[int, tuple[float, int]] = {}  # latest time_left per colour
         self.board = Board(size)
         self.setup: tuple[list[int], list[int]] = ([], [])
         self.handicap = 0
@@ -337,7 +318,8 @@ class Engine:
 
     def _choose(self, color: int, cleanup: bool = False) -> int:
         self.board.to_move = color
-        budget = self.clock.budget(color, self.board.stones.count(0))
+        seconds, stones = self.clock.get(color, (None, 0))
+        budget = self.time_control.budget(seconds, stones, self.board.stones.count(0))
         return self.player.choose_move(self.board, komi=self.komi, rules=self.rules, cleanup=cleanup,
                                        time_budget=budget)
 
@@ -405,8 +387,7 @@ class Engine:
         main, byo, stones = self._float(args[0]), self._float(args[1]), self._int(args[2])
         if main < 0 or byo < 0:
             raise GtpFailure("syntax error")
-        kind = "none" if byo > 0 and stones == 0 else ("absolute" if stones == 0 else "canadian")
-        self.clock = Clock(main, byo, stones, kind)
+        self.time_control, self.clock = TimeControl.from_gtp(main, byo, stones), {}
         return ""
 
     def kgs_time_settings(self, args: list[str]) -> str:
@@ -419,14 +400,16 @@ class Engine:
         values = [self._float(a) for a in args[1:3]] + [self._int(a) for a in args[3:4]]
         if any(v < 0 for v in values):
             raise GtpFailure("syntax error")
-        main, byo, stones = (values + [0.0, 0.0, 0])[:3] if kind != "none" else (0.0, 0.0, 0)
-        self.clock = Clock(main, byo, int(stones), kind)
+        main, byo, stones = (values + [0.0, 0.0, 0])[:3]
+        self.time_control, self.clock = TimeControl(kind, main, byo, int(stones)), {}
         return ""
 
     def time_left(self, args: list[str]) -> str:
         self._count(args, 3)
         color, seconds, stones = self._color(args[0]), self._float(args[1]), self._int(args[2])
-        self.clock.left[color] = (seconds, stones)
+        if seconds < 0:
+            raise GtpFailure("syntax error")
+        self.clock[color] = (seconds, stones)
         return ""
 
     def kgs_rules(self, args: list[str]) -> str:
@@ -500,8 +483,12 @@ class Engine:
         color, interval, maxmoves, ownership = self._analysis_args(args)
         board = self.board.copy()
         board.to_move = color
-        text = self._info_line(board, style, maxmoves, ownership)
-        return Stream(lambda: text, interval)
+        first = [self._info_line(board, style, maxmoves, ownership)]  # errors here fail the command
+
+        def line() -> str:
+            return first.pop() if first else self._info_line(board, style, maxmoves, ownership)
+
+        return Stream(line, interval)
 
     def genmove_analyze(self, args: list[str], style: str) -> Stream:
         color, interval, maxmoves, ownership = self._analysis_args(args)
@@ -554,18 +541,29 @@ GOGUI_COMMANDS = (
 
 
 # ----------------------------------------------------------------- the loop
-def _read_lines(stream: BinaryIO, lines: "queue.Queue[str | None]") -> None:
+def _read_lines(fd: int, lines: "queue.Queue[str | None]") -> None:
+    """Feed preprocessed lines from file descriptor ``fd`` into ``lines``; None at the end.
+
+    Unbuffered ``os.read``: a daemon thread blocked here does not hold a buffer lock at interpreter exit.
+    """
+    buffer = b""
     try:
-        for raw in stream:
-            lines.put(preprocess(raw))
+        while chunk := os.read(fd, 65536):
+            *complete, buffer = (buffer + chunk).split(b"\n")
+            for raw in complete:
+                lines.put(preprocess(raw))
+        if buffer:
+            lines.put(preprocess(buffer))
+    except OSError as exc:
+        log.warning("input closed: %s", exc)
     finally:
         lines.put(None)
 
 
-def serve(engine: Engine, stdin: BinaryIO, stdout: BinaryIO) -> None:
-    """Answer GTP commands from ``stdin`` until ``quit`` or end of input."""
+def serve(engine: Engine, stdin_fd: int, stdout: BinaryIO) -> None:
+    """Answer GTP commands read from file descriptor ``stdin_fd`` until ``quit`` or end of input."""
     lines: queue.Queue[str | None] = queue.Queue()
-    threading.Thread(target=_read_lines, args=(stdin, lines), daemon=True).start()
+    threading.Thread(target=_read_lines, args=(stdin_fd, lines), daemon=True).start()
 
     def write(text: str) -> None:
         stdout.write(text.encode("utf-8"))
@@ -601,7 +599,11 @@ def serve(engine: Engine, stdin: BinaryIO, stdout: BinaryIO) -> None:
                     have_pending = True
                     break
                 except queue.Empty:
-                    write(result.line() + "\n")
+                    try:
+                        write(result.line() + "\n")
+                    except Exception:  # keep the session alive: end this analysis, wait for the next command
+                        log.exception("analysis failed")
+                        result.interval = 0
             if pending == "":
                 have_pending = False
             write("\n")
@@ -673,7 +675,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, default=None, help="random seed for sampling and playouts")
     ap.add_argument("--resign-threshold", type=float, default=0.95,
                     help="resign when the value head is below minus this (0: never resign)")
-    ap.add_argument("--playouts", type=int, default=64, help="random playouts for dead-stone estimates")
+    ap.add_argument("--score-playouts", type=int, default=64,
+                    help="random playouts per dead-stone / final-score estimate")
     ap.add_argument("--log-file", help="write the log here instead of stderr")
     ap.add_argument("--verbose", action="store_true", help="log every command")
     ap.add_argument("--play", action="store_true", help="play a game in the terminal instead of speaking GTP")
@@ -699,7 +702,7 @@ def main(argv: list[str] | None = None) -> int:
         check_size(args.size)
         policy = Policy.load(args.weights, args.device)
         player = PolicyPlayer(policy, temperature=args.temperature, seed=args.seed,
-                              resign_threshold=args.resign_threshold, playouts=args.playouts)
+                              resign_threshold=args.resign_threshold, playouts=args.score_playouts)
     except (ModelFileError, ValueError) as exc:
         print(f"gtp_server: {exc}", file=sys.stderr)
         return 2
@@ -708,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
         human = BLACK if args.color.lower().startswith("b") else WHITE
         play_in_terminal(player, args.size, args.komi, human, args.sgf)
         return 0
-    serve(Engine(player, args.size, args.komi), sys.stdin.buffer, sys.stdout.buffer)
+    serve(Engine(player, args.size, args.komi), sys.stdin.fileno(), sys.stdout.buffer)
     return 0
 
 

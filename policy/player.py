@@ -24,7 +24,7 @@ from .inference import Policy
 
 RESIGN = -1  # choose_move's answer for resignation
 VISIT_SCALE = 1000  # pseudo-visits reported per unit of policy probability (there is no search)
-SETTLED = 0.9  # |ownership| from which a point's owner counts as settled
+SETTLED = 0.8  # |ownership| from which a point's owner counts as settled (90% of playouts agree)
 
 
 @dataclass
@@ -99,6 +99,7 @@ class PolicyPlayer:
         self.pv_length = pv_length
         self._cache: tuple[tuple, tuple[np.ndarray, float]] | None = None
         self._estimate: tuple[tuple, Estimate] | None = None
+        self._analysis: tuple[tuple, Analysis] | None = None
 
     # ------------------------------------------------------------ evaluations
     def evaluate(self, board: Board) -> tuple[np.ndarray, float]:
@@ -157,6 +158,12 @@ class PolicyPlayer:
 
     def analyze(self, board: Board, max_moves: int = 10) -> Analysis:
         """The top ``max_moves`` candidates by policy, each with the value head's winrate and a greedy line."""
+        key = (board.hash, board.to_move, board.ko, board.size, len(board.moves), max_moves)
+        if self._analysis is None or self._analysis[0] != key:
+            self._analysis = (key, self._analyze(board, max_moves))
+        return self._analysis[1]
+
+    def _analyze(self, board: Board, max_moves: int) -> Analysis:
         probs, value = self.evaluate(board)
         points = useful_points(board, None)
         points.sort(key=lambda p: -probs[p])
