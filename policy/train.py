@@ -298,7 +298,7 @@ def _metrics(row: dict) -> dict:
 
 def _data_summary(pack: PackedGames, args: argparse.Namespace) -> dict:
     return {"train_pack": str(args.train), "games": len(pack), "positions": pack.num_positions,
-            "sources": sorted(pack.summary.get("sources", {})), "steps": args.steps,
+            "sources": sorted(os.path.basename(s) for s in pack.summary.get("sources", {})), "steps": args.steps,
             "batch_size": args.batch_size}
 
 
