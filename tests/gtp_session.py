@@ -27,12 +27,12 @@ def make_tiny_model(path: str) -> str:
 class GtpSession:
     """The engine as a subprocess. ``stderr`` goes to a file so that stdout holds GTP only."""
 
-    def __init__(self, model: str, *args: str, stderr_path: str | None = None):
+    def __init__(self, model: str, *args: str, stderr_path: str | None = None, cwd: str = ROOT):
         self.stderr = open(stderr_path or os.devnull, "wb")
         self.proc = subprocess.Popen(
             [sys.executable, SERVER, "--weights", model, "--threads", "1", "--score-playouts", "8",
              "--seed", "1", *args],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, cwd=ROOT)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, cwd=cwd)
         self.lines: queue.Queue[bytes | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -82,7 +82,7 @@ class GtpSession:
         if self.proc.poll() is None:
             try:
                 self.send("quit\n")
-            except (BrokenPipeError, OSError):
+            except (BrokenPipeError, OSError, ValueError):  # ValueError: stdin already closed
                 pass
         try:
             code = self.proc.wait(30)
