@@ -21,6 +21,7 @@ from .mcts import MCTS, ChildStats, SearchConfig, area_margin
 from .player import RESIGN, Analysis, Candidate, PolicyPlayer
 
 MIN_SEARCH_SECONDS = 0.05  # below this the raw policy answers at once
+MAX_TREE_VISITS = 200_000  # timed analysis stops growing the tree here (about 10 kB per expanded 19x19 node)
 
 
 @dataclass
@@ -84,10 +85,15 @@ class MCTSPlayer:
         return Analysis(self.mcts.root_value(), self.mcts.root_priors(), [_candidate(s) for s in stats])
 
     def analyze(self, board: Board, max_moves: int = 10, seconds: float | None = None) -> Analysis:
-        """The search's candidates after ``analysis_playouts`` more playouts (or ``seconds``) on ``board``."""
+        """The search's candidates after ``analysis_playouts`` more playouts on ``board``, or, when ``seconds`` is
+        given, after that much more search (up to ``MAX_TREE_VISITS`` in the tree)."""
         if self.playouts == 0:
             return self.fallback.analyze(board, max_moves)
-        analysis = self.search(board, self.analysis_playouts, seconds, max_moves=max_moves)
+        playouts = self.analysis_playouts
+        if seconds is not None:
+            self.mcts.set_root(board)
+            playouts = max(0, MAX_TREE_VISITS - self.mcts.playouts_at_root())
+        analysis = self.search(board, playouts, seconds, max_moves=max_moves)
         return analysis if analysis.candidates else self.fallback.analyze(board, max_moves)
 
     def choose_move(self, board: Board, komi: float = 7.5, rules: str = "area", cleanup: bool = False,

@@ -168,14 +168,22 @@ def test_player_without_playouts_is_the_policy_player():
     assert not isinstance(player.analyze(board).candidates[0], SearchCandidate)
 
 
-def test_player_respects_a_short_time_limit():
-    player = MCTSPlayer(tiny_policy(), playouts=100000, time_per_move=0.5, analysis_playouts=8)
-    board = Board(5)
-    player.analyze(board)  # warms torch up
+def test_search_stops_at_its_time_limit():
+    mcts = MCTS(MaterialNet())
     start = time.monotonic()
-    player.choose_move(board)
-    assert time.monotonic() - start < 0.5 + 0.5
-    assert 8 < player.mcts.playouts_at_root() < 100000
+    mcts.search(Board(5), 10**9, seconds=0.3)
+    assert time.monotonic() - start < 0.3 + 1.0  # at most one batch late, with room for a loaded machine
+    assert 0 < mcts.playouts_at_root() < 10**9
+
+
+def test_player_time_limits_and_timed_analysis():
+    player = MCTSPlayer(MaterialNet(), playouts=10**9, time_per_move=0.3)  # the dummy net stands in for a Policy
+    board = Board(5)
+    assert board.is_legal(player.choose_move(board))
+    done = player.mcts.playouts_at_root()
+    assert 0 < done < 10**9
+    player.analyze(board, seconds=0.3)  # timed analysis keeps growing the same tree
+    assert player.mcts.playouts_at_root() > done
 
 
 @pytest.mark.parametrize("control, left, stones, most", [
