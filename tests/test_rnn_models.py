@@ -156,3 +156,12 @@ def test_save_load_round_trip(tmp_path):
         load_model(str(bad))
     with pytest.raises(ValueError, match="no such"):
         load_model(str(tmp_path / "missing.pt"))
+
+
+def test_gradnorm_demo_clipping_bounds_the_applied_norm():
+    from rnn_tools.gradnorms import run
+    free = run(seq_len=60, steps=8, max_norm=None, hidden=8)
+    clipped = run(seq_len=60, steps=8, max_norm=0.5, hidden=8)
+    assert max(clipped["applied"]) <= 0.5 + 1e-4
+    assert free["raw"][0] == pytest.approx(clipped["raw"][0])  # same start, clipping acts after the norm
+    assert max(free["applied"]) > 0.5

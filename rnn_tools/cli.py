@@ -1,0 +1,176 @@
+"""``python -m rnn_tools``: train and evaluate the tasks, annotate an SGF, comment on a move, draw figures.
+
+Tasks: outcome (1), sentiment (2), tagging (3a), commentary (4a), movelm (5). Paths may be SGF files, folders or
+archives; without paths ``train`` reads the shared data set. Every command is a thin call into the library.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import torch
+
+WEIGHTS = os.path.join(os.path.dirname(__file__), "weights")
+_SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
+GAMES = os.path.join(_SHARED, "games")
+COMMENTARY = os.path.join(_SHARED, "commentary")
+PRO = os.path.join(GAMES, "pro-1561-2022.tar.xz")
+DEFAULT_PATHS = {
+    "outcome": [PRO],
+    "sentiment": [os.path.join(COMMENTARY, "en-gtl-reviews.tar.xz"),
+                  os.path.join(COMMENTARY, "zh-pro-commentary.tar.xz")],
+    "tagging": [PRO],
+    "commentary": [PRO],
+    "movelm": [PRO],
+}
+SHIPPED = {"outcome": os.path.join(WEIGHTS, "outcome.pt"), "sentiment": os.path.join(WEIGHTS, "sentiment.pt")}
+
+
+def _paths(task: str, given: list[str]) -> list[str]:
+    paths = given or DEFAULT_PATHS[task]
+    missing = [p for p in paths if not os.path.exists(p)]
+    if missing:
+        raise ValueError(f"no such file or folder: {', '.join(missing)}")
+    return paths
+
+
+def _print(report: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report))
+    else:
+        print(json.dumps(report, indent=1, ensure_ascii=False))
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    paths = _paths(args.task, args.paths)
+    progress = not args.quiet
+    if args.task == "outcome":
+        from .outcome import train
+        report = train(paths, args.out or SHIPPED["outcome"], every=args.every or 10, limit=args.limit,
+                       epochs=args.epochs or 4, checkpoint=args.checkpoint, cache=args.cache,
+                       progress=progress)["test"]
+    elif args.task == "sentiment":
+        from .sentiment import train
+        report = train(paths, args.out or SHIPPED["sentiment"], epochs=args.epochs or 3,
+                       checkpoint=args.checkpoint, cache=args.cache, progress=progress)["test"]
+    elif args.task == "tagging":
+        from .tagging import train_and_score
+        report = train_and_score(paths, every=args.every or 30, epochs=args.epochs or 3, progress=progress)
+    elif args.task == "commentary":
+        from .commentary import train_and_score
+        report = train_and_score(paths, every=args.every or 40, epochs=args.epochs or 4, progress=progress)
+    else:
+        from .movelm import train
+        report = train(paths, args.out, every=args.every or 15, epochs=args.epochs or 3,
+                       checkpoint=args.checkpoint, progress=progress)
+    _print(report, args.json)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    paths = _paths(args.task, args.paths)
+    if args.task == "outcome":
+        from .outcome import evaluate
+        report = evaluate(paths, args.model or SHIPPED["outcome"], every=args.every, split=args.split)
+    else:
+        from .sentiment import evaluate
+        report = evaluate(paths, args.model or SHIPPED["sentiment"], split=args.split)
+    _print(report, args.json)
+    return 0
+
+
+def cmd_annotate(args: argparse.Namespace) -> int:
+    from .annotate import annotate
+    outcome = args.outcome_model or SHIPPED["outcome"]
+    counts = annotate(args.game, args.out, args.sentiment_model or SHIPPED["sentiment"],
+                      outcome if os.path.exists(outcome) else None)
+    print(f"wrote {args.out}: " + ", ".join(f"{k}[] x{v}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_comment(args: argparse.Namespace) -> int:
+    from goengine.sgf import read_game
+
+    from .commentator import describe
+    game = read_game(args.game)
+    print(describe(game, args.move, seed=args.seed))
+    real = game.comments.get(args.move)
+    if real:
+        print(f"(recorded comment: {real.strip()})")
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    if args.figure == "gradnorms":
+        from .gradnorms import plot
+        plot(args.out)
+    else:
+        from goengine.sgf import read_game
+
+        from .outcome import plot_curve
+        if not args.game:
+            raise ValueError("plot curve needs --game GAME.sgf")
+        plot_curve(read_game(args.game), args.model or SHIPPED["outcome"], args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rnn_tools", description=__doc__)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a task's model (and score it on the held-out games)")
+    p.add_argument("task", choices=sorted(DEFAULT_PATHS))
+    p.add_argument("paths", nargs="*", help="SGF files, folders or archives (default: the shared data set)")
+    p.add_argument("-o", "--out", help="model file to write (default for outcome/sentiment: rnn_tools/weights)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--every", type=int, help="use about one game in EVERY (sampled by hash)")
+    p.add_argument("--limit", type=int, help="stop after this many games")
+    p.add_argument("--checkpoint", help="resumable checkpoint file, written after every epoch")
+    p.add_argument("--cache", help="pickle of the prepared examples, reused when it exists (outcome, sentiment)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="score a shipped (or given) model on game records")
+    p.add_argument("task", choices=["outcome", "sentiment"])
+    p.add_argument("paths", nargs="+", help="SGF files, folders or archives")
+    p.add_argument("--model", help="model file (default: the shipped one)")
+    p.add_argument("--every", type=int, default=1, help="use about one game in EVERY (sampled by hash)")
+    p.add_argument("--split", choices=["train", "valid", "test"], help="score only this part of the split")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("annotate", help="copy an SGF, adding TE/BM marks from comments and GB/GW from the curve")
+    p.add_argument("game")
+    p.add_argument("-o", "--out", required=True)
+    p.add_argument("--sentiment-model")
+    p.add_argument("--outcome-model")
+    p.set_defaults(func=cmd_annotate)
+
+    p = sub.add_parser("comment", help="the rule commentator's sentence for one move")
+    p.add_argument("game")
+    p.add_argument("--move", type=int, required=True, help="move number, 1-based")
+    p.add_argument("--seed", type=int, default=0, help="chooses the paraphrase")
+    p.set_defaults(func=cmd_comment)
+
+    p = sub.add_parser("plot", help="figures: the outcome curve of a game, or the gradient-norm demonstration")
+    p.add_argument("figure", choices=["curve", "gradnorms"])
+    p.add_argument("-o", "--out", required=True, help="PNG file")
+    p.add_argument("--game", help="SGF file (for curve)")
+    p.add_argument("--model", help="outcome model file (default: the shipped one)")
+    p.set_defaults(func=cmd_plot)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    torch.set_num_threads(args.threads)
+    try:
+        return args.func(args)
+    except ValueError as exc:  # bad input: unreadable file, empty game, wrong size, missing model
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
