@@ -1,0 +1,226 @@
+"""Task 2, move sentiment: is a comment sentence about a move praise (1) or criticism (0)? (many-to-one)
+
+Examples are the sentences of move comments in the Go Teaching Ladder reviews (English) and the Chinese
+professional commentary. ``lexicon.label`` gives the label and ``lexicon.mask_cues`` hides the cue words, so the
+bidirectional LSTM learns from the surrounding words. Baselines on the same split and the same masked text: a
+bag-of-words logistic regression, and the VADER general sentiment lexicon (also on the unmasked text, for scale).
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import sys
+
+import numpy as np
+import torch
+from torch import nn
+
+from goengine.game import Game
+
+from .data import by_split, iter_batches, read_unique
+from .encoding import TextVocab, pad_batch, tokenize
+from .lexicon import label, mask_cues
+from .metrics import accuracy, macro_f1
+from .models import SequenceClassifier
+from .training import fit, load_model, save_model
+
+MAX_TOKENS = 60
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？；;])\s*|\n+")
+
+
+def sentences(comment: str) -> list[str]:
+    """A comment cut into sentences (English and Chinese punctuation, line breaks)."""
+    return [s.strip() for s in _SENTENCE_END.split(comment) if len(s.strip()) > 3]
+
+
+def is_chinese(text: str) -> bool:
+    return bool(re.search(r"[\u3400-\u9fff]", text))
+
+
+def examples_from_games(games: list[Game]) -> list[dict]:
+    """Labelled, masked sentences of the move comments (node 0, the game header, is left out)."""
+    out = []
+    for game in games:
+        for index, comment in game.comments.items():
+            if index == 0:
+                continue
+            for sentence in sentences(comment):
+                y = label(sentence)
+                if y is not None:
+                    out.append({"text": sentence, "masked": mask_cues(sentence), "label": y,
+                                "lang": "zh" if is_chinese(sentence) else "en"})
+    return out
+
+
+def read_commentary(paths: list[str]) -> dict[str, list[dict]]:
+    """Examples per split, the split made by game. Only the ``Cleansgf`` games of the Chinese archive are used."""
+    def accept(game: Game) -> str | None:
+        if "zh-pro-commentary" in game.source and "/Cleansgf/" not in game.source:
+            return "derived file"
+        return None if game.comments else "no comments"
+
+    games, _ = read_unique(paths, accept=accept, size=None, check_legal=False)
+    return {k: examples_from_games(v) for k, v in by_split(games).items()}
+
+
+def encode(vocab: TextVocab, text: str) -> list[int]:
+    return vocab.encode(tokenize(text)[:MAX_TOKENS]) or [vocab.stoi["<unk>"]]
+
+
+def collate(vocab: TextVocab, batch: list[dict]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    tokens, lengths = pad_batch([encode(vocab, e["masked"]) for e in batch])
+    return tokens, lengths, torch.tensor([e["label"] for e in batch])
+
+
+@torch.no_grad()
+def predict(model: nn.Module, vocab: TextVocab, texts: list[str], batch_size: int = 256) -> np.ndarray:
+    """P(praise) for each (already masked) text."""
+    model.eval()
+    out = []
+    for chunk in iter_batches(texts, batch_size):
+        tokens, lengths = pad_batch([encode(vocab, t) for t in chunk])
+        out.append(torch.softmax(model(tokens, lengths), -1)[:, 1].numpy())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def bow_logistic(train_ex: list[dict], vocab: TextVocab, epochs: int = 4, seed: int = 0):
+    """Baseline: logistic regression on bag-of-words presence vectors of the masked text (trained with Adam)."""
+    torch.manual_seed(seed)
+    weights = torch.tensor(_class_weights(train_ex), dtype=torch.float32)
+    linear = nn.Linear(len(vocab), 2)
+
+    def bag(batch: list[dict]) -> torch.Tensor:
+        x = torch.zeros(len(batch), len(vocab))
+        for i, e in enumerate(batch):
+            x[i, encode(vocab, e["masked"])] = 1.0
+        return x
+
+    def loss_fn(model, batch):
+        x, y = batch
+        return nn.functional.cross_entropy(model(x), y, weight=weights) + 1e-5 * model.weight.pow(2).sum()
+
+    linear.config = {}
+    fit(linear, lambda e: ((bag(b), torch.tensor([x["label"] for x in b]))
+                           for b in iter_batches(train_ex, 256, seed=e)), loss_fn, epochs=epochs, lr=5e-3,
+        clip=5.0, desc="bag of words", progress=False)
+    return lambda examples: torch.softmax(linear(bag(examples)), -1)[:, 1].detach().numpy()
+
+
+def vader_scores(texts: list[str]) -> np.ndarray | None:
+    """VADER compound scores in [-1, 1], or None when vaderSentiment is not installed."""
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    except ImportError:
+        return None
+    analyzer = SentimentIntensityAnalyzer()
+    return np.array([analyzer.polarity_scores(t.replace("<mask>", ""))["compound"] for t in texts])
+
+
+def _class_weights(examples: list[dict]) -> list[float]:
+    pos = np.mean([e["label"] for e in examples])
+    return [0.5 / (1 - pos), 0.5 / pos]
+
+
+def scores(y: np.ndarray, pred: np.ndarray) -> dict:
+    return {"accuracy": accuracy(y, pred), "macro_f1": macro_f1(y, pred), "n": int(len(y))}
+
+
+def report(examples: list[dict], probs: np.ndarray, bow: np.ndarray, vader_masked, vader_raw) -> dict:
+    """Model and baselines on ``examples``, overall and per language."""
+    out = {}
+    y = np.array([e["label"] for e in examples])
+    langs = np.array([e["lang"] for e in examples])
+    for name, mask in (("all", np.ones(len(y), bool)), ("en", langs == "en"), ("zh", langs == "zh")):
+        if not mask.any():
+            continue
+        part = {"rnn": scores(y[mask], probs[mask] > 0.5), "bag_of_words": scores(y[mask], bow[mask] > 0.5),
+                "majority": scores(y[mask], np.full(mask.sum(), y.mean() >= 0.5)),
+                "praise_share": float(y[mask].mean())}
+        if vader_masked is not None and name == "en":
+            part["vader_masked"] = scores(y[mask], vader_masked[mask] >= 0.05)
+            part["vader_raw"] = scores(y[mask], vader_raw[mask] >= 0.05)
+        out[name] = part
+    return out
+
+
+def train(paths: list[str], out: str, *, epochs: int = 3, max_train: int = 30_000, hidden: int = 64,
+          checkpoint: str | None = None, cache: str | None = None, progress: bool = True, seed: int = 0) -> dict:
+    """Label, mask, split by game, train the BiLSTM and the baselines, write the model file; return metrics.
+
+    ``cache`` (a pickle) keeps the labelled examples between runs.
+    """
+    torch.manual_seed(seed)
+    if cache and os.path.exists(cache):
+        with open(cache, "rb") as fh:
+            parts = pickle.load(fh)
+    else:
+        parts = read_commentary(paths)
+        if cache:
+            with open(cache, "wb") as fh:
+                pickle.dump(parts, fh)
+    rng = np.random.default_rng(seed)
+    train_ex = parts["train"]
+    if len(train_ex) > max_train:
+        train_ex = [train_ex[i] for i in rng.choice(len(train_ex), max_train, replace=False)]
+    if not train_ex:
+        raise ValueError("no labelled comments to train on")
+    vocab = TextVocab.build((tokenize(e["masked"])[:MAX_TOKENS] for e in train_ex), max_size=20000, min_freq=3)
+    model = SequenceClassifier(len(vocab), 2, embed=100, hidden=hidden, kind="lstm", bidirectional=True)
+    weights = torch.tensor(_class_weights(train_ex), dtype=torch.float32)
+    history = []
+
+    def loss_fn(m, batch):
+        tokens, lengths, y = batch
+        return nn.functional.cross_entropy(m(tokens, lengths), y, weight=weights)
+
+    def after(epoch: int, loss: float) -> None:
+        valid = parts["valid"]
+        probs = predict(model, vocab, [e["masked"] for e in valid])
+        y = np.array([e["label"] for e in valid])
+        history.append({"epoch": epoch + 1, "loss": loss, "valid": scores(y, probs > 0.5)})
+        print(f"epoch {epoch + 1}: loss {loss:.4f} valid {history[-1]['valid']}", file=sys.stderr, flush=True)
+
+    fit(model, lambda e: (collate(vocab, b) for b in iter_batches(train_ex, 64, seed=e)), loss_fn, epochs=epochs,
+        lr=2e-3, clip=1.0, checkpoint=checkpoint, desc="sentiment", after_epoch=after, progress=progress)
+    test = parts["test"]
+    bow = bow_logistic(train_ex, vocab)
+    masked = [e["masked"] for e in test]
+    metrics = report(test, predict(model, vocab, masked), bow(test), vader_scores(masked),
+                     vader_scores([e["text"] for e in test]))
+    meta = {"task": "sentiment", "vocab": vocab.itos, "max_tokens": MAX_TOKENS, "labels": ["criticism", "praise"],
+            "data": {"paths": [str(p) for p in paths], "examples": {k: len(v) for k, v in parts.items()},
+                     "trained_on": len(train_ex)}, "history": history, "test": metrics}
+    save_model(out, model, meta)
+    return meta
+
+
+class SentimentModel:
+    """A shipped sentiment model: ``praise_probability(comment)`` averages over the comment's sentences."""
+
+    def __init__(self, path: str):
+        self.model, self.meta = load_model(path)
+        self.vocab = TextVocab(self.meta["vocab"])
+
+    def praise_probability(self, comment: str) -> float | None:
+        parts = [mask_cues(s) for s in sentences(comment)]
+        if not parts:
+            return None
+        return float(predict(self.model, self.vocab, parts).mean())
+
+
+def evaluate(paths: list[str], model_path: str, split: str | None = None) -> dict:
+    """Score a model file on the labelled comment sentences under ``paths`` (all, or one split)."""
+    scorer = SentimentModel(model_path)
+    parts = read_commentary(paths)
+    examples = parts[split] if split else [e for v in parts.values() for e in v]
+    if not examples:
+        raise ValueError("no comment sentences with an evaluative cue word found")
+    probs = predict(scorer.model, scorer.vocab, [e["masked"] for e in examples])
+    y = np.array([e["label"] for e in examples])
+    langs = np.array([e["lang"] for e in examples])
+    report = {"sentences": len(examples), "all": scores(y, probs > 0.5)}
+    for lang in ("en", "zh"):
+        if (langs == lang).any():
+            report[lang] = scores(y[langs == lang], probs[langs == lang] > 0.5)
+    return report
