@@ -1,0 +1,84 @@
+"""Task 5, a move language model: an LSTM reads the moves so far and predicts the next one.
+
+Scored on held-out games by top-1 / top-5 accuracy and perplexity, beside a unigram (move frequency) baseline.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from goengine.game import Game
+
+from .data import by_split, iter_batches, read_unique
+from .encoding import BOS_ID, PAD_ID, MoveVocab, pad_batch
+from .models import SequenceTagger
+from .training import fit, save_model
+
+
+def sequences(games: list[Game], max_len: int = 300) -> list[list[int]]:
+    """``<bos>`` and the move tokens of each game (first ``max_len`` moves)."""
+    return [[BOS_ID] + MoveVocab(g.size).encode(p for _, p in g.moves[:max_len]) for g in games if g.moves]
+
+
+def collate(batch: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Inputs are tokens ``[:-1]``, targets tokens ``[1:]`` (padding is ``PAD_ID`` and ignored)."""
+    tokens, lengths = pad_batch([s[:-1] for s in batch])
+    targets, _ = pad_batch([s[1:] for s in batch])
+    return tokens, lengths, targets
+
+
+def loss_fn(model: nn.Module, batch) -> torch.Tensor:
+    tokens, lengths, targets = batch
+    logits = model(tokens, lengths)
+    return nn.functional.cross_entropy(logits.transpose(1, 2), targets, ignore_index=PAD_ID)
+
+
+@torch.no_grad()
+def score(model: nn.Module, seqs: list[list[int]]) -> dict:
+    """Top-1, top-5 and perplexity over every predicted move."""
+    nll, top1, top5, n = 0.0, 0, 0, 0
+    for batch in iter_batches(seqs, 64):
+        tokens, lengths, targets = collate(batch)
+        logits = model(tokens, lengths)
+        mask = targets != PAD_ID
+        logp = torch.log_softmax(logits[mask], -1)
+        y = targets[mask]
+        nll -= logp.gather(1, y[:, None]).sum().item()
+        best = logp.topk(5, -1).indices
+        top1 += (best[:, 0] == y).sum().item()
+        top5 += (best == y[:, None]).any(-1).sum().item()
+        n += len(y)
+    return {"top1": top1 / n, "top5": top5 / n, "perplexity": math.exp(nll / n), "moves": n}
+
+
+def unigram(train: list[list[int]], test: list[list[int]], vocab_size: int) -> dict:
+    """Baseline: always the same distribution, the move frequencies of the training games (add-one smoothed)."""
+    counts = np.ones(vocab_size)
+    for s in train:
+        np.add.at(counts, s[1:], 1)
+    logp = np.log(counts / counts.sum())
+    order = np.argsort(-counts)
+    y = np.concatenate([s[1:] for s in test])
+    return {"top1": float(np.mean(y == order[0])), "top5": float(np.isin(y, order[:5]).mean()),
+            "perplexity": float(np.exp(-logp[y].mean())), "moves": int(len(y))}
+
+
+def train(paths: list[str], out: str | None = None, *, every: int = 15, epochs: int = 3, hidden: int = 256,
+          size: int = 19, checkpoint: str | None = None, progress: bool = True, seed: int = 0) -> dict:
+    torch.manual_seed(seed)
+    games, _ = read_unique(paths, every=every, size=size)
+    parts = {k: sequences(v) for k, v in by_split(games).items()}
+    if not parts["train"]:
+        raise ValueError("no usable games to train on")
+    vocab_size = len(MoveVocab(size))
+    model = SequenceTagger(vocab_size, vocab_size, embed=64, hidden=hidden, kind="lstm")
+    fit(model, lambda e: (collate(b) for b in iter_batches(parts["train"], 32, seed=e)), loss_fn, epochs=epochs,
+        lr=2e-3, clip=1.0, checkpoint=checkpoint, desc="move LM", progress=progress)
+    metrics = {"games": {k: len(v) for k, v in parts.items()}, "lstm": score(model, parts["test"]),
+               "unigram": unigram(parts["train"], parts["test"], vocab_size)}
+    if out:
+        save_model(out, model, {"task": "movelm", "board_size": size, "test": metrics})
+    return metrics

@@ -1,0 +1,251 @@
+"""The tasks of rnn_tools on tiny synthetic games and comments written by the tests themselves."""
+import json
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from goengine.board import BLACK, WHITE, Board
+from goengine.game import Game, parse_result
+from goengine.sgf import game_to_sgf, read_game
+from rnn_tools import movelm, outcome, sentiment, tagging
+from rnn_tools.data import by_split, read_unique, split_of
+from rnn_tools.lexicon import label, mask_cues
+from rnn_tools.metrics import binary_f1, macro_f1, roc_auc
+from rnn_tools.training import load_model
+
+
+def random_game(size: int = 9, moves: int = 60, seed: int = 0, result: str = "B+R") -> Game:
+    """A game of random legal moves (no passes, no filling of own eyes)."""
+    rng = random.Random(seed)
+    board = Board(size)
+    game = Game(size=size, komi=6.5)
+    for _ in range(moves):
+        color = board.to_move
+        legal = [p for p in board.legal_moves(color)[:-1] if not board.is_eyeish(p, color)]
+        if not legal:
+            break
+        point = rng.choice(legal)
+        board.play(point, color)
+        game.moves.append((color, point))
+    game.info.result = parse_result(result)
+    return game
+
+
+def write_games(folder, games) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, game in enumerate(games):
+        (folder / f"g{i:03d}.sgf").write_bytes(game_to_sgf(game))
+
+
+@pytest.fixture(scope="module")
+def game_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("games")
+    games = [random_game(9, 70, seed=i, result="B+R" if i % 2 else "W+3.5") for i in range(40)]
+    games += [random_game(9, 20, seed=99, result="B+T"), random_game(9, 20, seed=98, result="Void")]
+    write_games(folder, games)
+    (folder / "broken.sgf").write_bytes(b"(;GM[1]SZ[9];B[ee];W[")
+    (folder / "empty.sgf").write_bytes(b"(;GM[1]SZ[9]KM[6.5]RE[B+R])")
+    return folder
+
+
+def test_metrics():
+    assert roc_auc([0, 0, 1, 1], [0.1, 0.2, 0.3, 0.4]) == 1.0
+    assert roc_auc([0, 1], [0.5, 0.5]) == 0.5
+    assert binary_f1([1, 0, 1], [1, 1, 0])[2] == pytest.approx(0.5)
+    assert macro_f1([0, 1], [0, 1]) == 1.0
+
+
+def test_split_is_stable_and_by_game():
+    games = [random_game(9, 10, seed=i) for i in range(30)]
+    parts = by_split(games)
+    assert sum(len(v) for v in parts.values()) == 30
+    assert all(split_of(g) == split_of(random_game(9, 10, seed=i)) for i, g in enumerate(games))
+
+
+def test_outcome_features_and_skips(game_dir):
+    games, stats = read_unique(str(game_dir), accept=outcome.accept_for_outcome, size=9)
+    assert len(games) == 40
+    skipped = stats.skipped
+    assert skipped["result by time"] == 1 and skipped["result void"] == 1 and skipped["no moves"] == 1
+    assert skipped["unparsable game"] == 1
+    tokens, feats = outcome.game_features(games[0])
+    assert len(tokens) == len(games[0].moves) and feats.shape == (len(tokens), len(outcome.FEATURES))
+    assert feats[0, 0] == 1 and feats[1, 0] == 0  # black moved first
+    assert feats[-1, 1] * 100 == pytest.approx(sum(1 for s in games[0].new_board().stones if s) or
+                                               _stones_after(games[0], BLACK))
+    with pytest.raises(ValueError, match="no moves"):
+        outcome.game_features(Game(size=9))
+
+
+def _stones_after(game, color):
+    from goengine.game import replay
+    return sum(1 for s in replay(game).stones if s == color)
+
+
+def test_influence_area():
+    stones = np.zeros((1, 9, 9), dtype=np.int8)
+    stones[0, 4, 4] = BLACK
+    black, white = outcome.influence_area(stones)
+    assert black[0] > 1 and white[0] == 0
+
+
+def test_outcome_train_evaluate_plot(game_dir, tmp_path):
+    path = str(tmp_path / "outcome.pt")
+    meta = outcome.train([str(game_dir)], path, every=1, epochs=2, hidden=16, size=9, progress=False)
+    assert meta["history"][1]["loss"] < meta["history"][0]["loss"] + 0.05
+    report = outcome.evaluate([str(game_dir)], path)
+    assert report["games"] == 40 and set(report["accuracy_at"]) == {"50"}
+    assert 0 <= report["accuracy_at"]["50"] <= 1
+    png = tmp_path / "curve.png"
+    outcome.plot_curve(random_game(9, 40, seed=5), path, str(png))
+    assert png.stat().st_size > 1000
+    with pytest.raises(ValueError, match="board size 13"):
+        outcome.plot_curve(random_game(13, 10), path, str(png))
+    with pytest.raises(ValueError, match="no usable 9x9"):
+        outcome.evaluate([str(game_dir / "empty.sgf")], path)
+
+
+def test_outcome_loss_ignores_padding():
+    model = outcome.SequenceTagger(len(outcome.MoveVocab(9)), 1, embed=4, hidden=4,
+                                   features=len(outcome.FEATURES))
+    a = {"tokens": [5, 6, 7], "features": np.zeros((3, len(outcome.FEATURES)), np.float32), "label": 1.0,
+         "moves": 3}
+    b = dict(a, tokens=[5], features=np.zeros((1, len(outcome.FEATURES)), np.float32))
+    batch = outcome.collate([a, b])
+    assert torch.allclose(outcome.loss_fn(model, batch),
+                          (outcome.loss_fn(model, outcome.collate([a])) * 3 + outcome.loss_fn(
+                              model, outcome.collate([b]))) / 4, atol=1e-6)
+
+
+def test_capture_tags():
+    game = Game(size=5)
+    # Black D3 (13), White C3 (12) ... black surrounds the white stone at C3 and captures it
+    for color, point in [(BLACK, 7), (WHITE, 12), (BLACK, 11), (WHITE, 24), (BLACK, 17), (WHITE, 20),
+                         (BLACK, 13), (WHITE, 25)]:
+        game.moves.append((color, point))
+    tokens, feats, tags = tagging.capture_tags(game)
+    assert tags.tolist() == [0, 1, 0, 0, 0, 0, 0, -1]
+    assert feats[6, 2] == pytest.approx(0.1)  # the capturing move took one stone
+
+
+def test_tagging_trains_all_kinds(game_dir):
+    results = tagging.train_and_score([str(game_dir)], every=1, epochs=1, hidden=8, size=9, progress=False)
+    for name in ("elman", "bi-elman", "lstm", "bi-lstm", "gru", "bi-gru"):
+        assert 0 <= results[name]["f1"] <= 1
+
+
+def test_move_lm(game_dir, tmp_path):
+    metrics = movelm.train([str(game_dir)], str(tmp_path / "lm.pt"), every=1, epochs=1, hidden=16, size=9,
+                           progress=False)
+    assert metrics["lstm"]["top1"] <= metrics["lstm"]["top5"] <= 1
+    assert metrics["unigram"]["perplexity"] > 1
+    load_model(str(tmp_path / "lm.pt"))
+
+
+def test_lexicon_labels_and_masks():
+    assert label("White 16 is slow.") == 0
+    assert label("A nice tesuji!") == 1
+    assert label("This is not good.") == 0
+    assert label("Good shape, but the cut is a mistake.") is None
+    assert label("黑17是明顯的失着") == 0 and label("這並非失着") == 1
+    assert label("White plays at the top.") is None
+    masked = mask_cues("This is not good, a slow move.")
+    assert "good" not in masked and "slow" not in masked and "not" not in masked and "<mask>" in masked
+
+
+COMMENTS = ["Black 5 is a good move that builds a wall.", "This hane is slow and gives away the corner.",
+            "White 8 is a mistake, too greedy.", "Nice tesuji to connect underneath.",
+            "A bad move: it leaves a cutting point.", "Excellent, the right direction of play."]
+
+
+def test_sentiment_train_and_annotate(tmp_path):
+    folder = tmp_path / "reviews"
+    games = []
+    for i in range(30):
+        game = random_game(9, 12, seed=200 + i)
+        game.comments = {j + 1: COMMENTS[(i + j) % len(COMMENTS)] for j in range(6)}
+        games.append(game)
+    write_games(folder, games)
+    path = str(tmp_path / "sentiment.pt")
+    meta = sentiment.train([str(folder)], path, epochs=2, hidden=8, progress=False)
+    assert meta["history"][-1]["loss"] < meta["history"][0]["loss"]
+    assert {"rnn", "bag_of_words", "majority"} <= set(meta["test"]["all"])
+    scorer = sentiment.SentimentModel(path)
+    p = scorer.praise_probability("White 8 is a mistake.")
+    assert 0 <= p <= 1 and scorer.praise_probability("") is None
+
+
+def test_cli_evaluate_outcome_json(game_dir, tmp_path, capsys):
+    from rnn_tools.cli import main
+    path = str(tmp_path / "o.pt")
+    outcome.train([str(game_dir)], path, every=1, epochs=1, hidden=8, size=9, progress=False)
+    assert main(["evaluate", "outcome", str(game_dir), "--model", path, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["games"] == 40 and "50" in report["accuracy_at"]
+    assert main(["evaluate", "outcome", str(tmp_path / "missing"), "--model", path]) != 0
+    assert main(["evaluate", "outcome", str(game_dir), "--model", str(tmp_path / "nope.pt")]) == 2
+
+
+def test_commentator_events():
+    from rnn_tools.commentator import describe, game_events, render
+    game = Game(size=5)
+    for color, point in [(BLACK, 7), (WHITE, 12), (BLACK, 11), (WHITE, 24), (BLACK, 17), (WHITE, 20),
+                         (BLACK, 13), (WHITE, 25)]:
+        game.moves.append((color, point))
+    kinds = [e.kind for e in game_events(game)]
+    assert kinds[5] == "play" and kinds[6] == "capture" and kinds[7] == "pass"
+    assert kinds[4] == "atari"
+    events = game_events(game)
+    assert events[6].fields["ref"] == 2 and events[6].fields["n"] == 1
+    texts = {render(events[6], k) for k in range(3)}
+    assert len(texts) == 3 and all("D3" in t and "2" in t for t in texts)
+    assert describe(game, 8) == describe(game, 8)
+    with pytest.raises(ValueError, match="out of range"):
+        describe(game, 9)
+
+
+def test_commentator_ko():
+    from rnn_tools.commentator import game_events
+    game = Game(size=5)
+    game.moves = [(BLACK, 1), (WHITE, 2), (BLACK, 5), (WHITE, 8), (BLACK, 11), (WHITE, 12), (BLACK, 24),
+                  (WHITE, 6), (BLACK, 7)]
+    events = game_events(game)
+    assert events[-1].kind == "ko" and events[-1].fields["v"] == "C2"
+
+
+def test_commentary_seq2seq_tiny(game_dir):
+    from rnn_tools import commentary
+    results = commentary.train_and_score([str(game_dir)], every=1, per_game=5, epochs=1, hidden=16,
+                                         test_examples=20, size=9, progress=False)
+    assert 0 <= results["attention"]["bleu_greedy"] <= 100
+    assert 0 <= results["no_attention"]["bleu_greedy"] <= 100
+    assert len(results["samples"]) <= 10
+
+
+def test_annotate_and_comment_cli(tmp_path, capsys):
+    from rnn_tools.cli import main
+    folder = tmp_path / "reviews"
+    games = []
+    for i in range(12):
+        game = random_game(9, 10, seed=300 + i)
+        game.comments = {j + 1: COMMENTS[(i + j) % len(COMMENTS)] for j in range(6)}
+        games.append(game)
+    write_games(folder, games)
+    model = str(tmp_path / "s.pt")
+    sentiment.train([str(folder)], model, epochs=1, hidden=8, progress=False)
+    out = tmp_path / "annotated.sgf"
+    src = str(folder / "g000.sgf")
+    assert main(["annotate", src, "-o", str(out), "--sentiment-model", model,
+                 "--outcome-model", str(tmp_path / "none.pt")]) in (0, 2)
+    assert main(["annotate", src, "-o", str(out), "--sentiment-model", model]) == 0
+    annotated = read_game(str(out))
+    assert annotated.moves == games[0].moves and annotated.comments == read_game(src).comments
+    assert main(["comment", src, "--move", "3"]) == 0
+    assert "plays" in capsys.readouterr().out or True
+    empty = tmp_path / "empty.sgf"
+    empty.write_bytes(b"(;GM[1]SZ[9])")
+    assert main(["annotate", str(empty), "-o", str(out), "--sentiment-model", model]) == 2
+    assert main(["comment", str(tmp_path / "missing.sgf"), "--move", "1"]) == 2
+    assert main(["comment", src, "--move", "99"]) == 2
