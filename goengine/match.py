@@ -106,8 +106,10 @@ def play_game(number: int, black: Player, white: Player, size: int, komi: float,
             break
         try:
             other.send(f"play {letter} {to_gtp(point, size)}")
-        except (GtpError, EngineDied) as exc:
+        except GtpError as exc:
             forfeit = (3 - color, f"rejected the legal move {to_gtp(point, size)}: {exc}")
+        except EngineDied as exc:
+            forfeit = (3 - color, f"crash: {exc}")
     engine_scores: dict[str, str] = {}
     if forfeit is not None:
         loser, reason = forfeit
