@@ -290,7 +290,6 @@ class Engine:
             raise GtpFailure("syntax error")
         game = Game(size=self.size, komi=self.komi, handicap=self.handicap, setup_black=self.setup[0],
                     setup_white=self.setup[1], moves=list(self.board.moves))
-        game.info.black = game.info.white = ""
         game.info.rules = "Japanese" if self.rules == "territory" else "Chinese"
         if self.result:
             game.info.result = parse_result(self.result)
