@@ -61,6 +61,16 @@ class Player(Protocol):
     def estimate(self, board: Board, time_budget: float | None = None) -> Estimate: ...
 
 
+def dead_liberties(board: Board, own: Estimate) -> set[int]:
+    """Empty points next to opponent stones (of the side to move) that ``own`` judges dead."""
+    opponent = 3 - board.to_move
+    points: set[int] = set()
+    for p in own.dead:
+        if board.color_at(p) == opponent:
+            points |= board.group_liberties(p)
+    return points
+
+
 def useful_points(board: Board, own: Estimate | None, cleanup: bool = False) -> list[int]:
     """Legal points worth playing for the side to move (pass excluded).
 
@@ -71,13 +81,7 @@ def useful_points(board: Board, own: Estimate | None, cleanup: bool = False) -> 
     points = [p for p in board.legal_moves(color)[:-1] if not board.is_true_eye(p, color)]
     if own is None:
         return points
-    keep = set()
-    if cleanup:
-        dead = set(own.dead)
-        for p in own.dead:
-            if board.color_at(p) == 3 - color:
-                keep |= board.group_liberties(p)
-        keep -= dead
+    keep = dead_liberties(board, own) if cleanup else set()
     return [p for p in points if p in keep or (abs(own.ownership[p]) < SETTLED and not self_atari(board, p, color))]
 
 
@@ -141,13 +145,20 @@ class PolicyPlayer:
                 and board.move_number >= board.n // 4):
             return RESIGN
         own = None
+        points = None
         if self._late(board, probs) and (time_budget is None or time_budget > 0.2):
             own = self.estimate(board, time_budget)
-            if board.passes > 0 and not (cleanup and any(board.color_at(p) == 3 - color for p in own.dead)):
+            if board.passes > 0 and not cleanup:
                 margin = score(board, komi, rules, dead=own.dead).margin
                 if (margin > 0) == (color == 1) and margin != 0:
-                    return board.n
-        points = useful_points(board, own, cleanup)
+                    # Ahead after the opponent's pass. Under area rules first capture the stones judged dead (it
+                    # costs nothing and leaves no doubt for any scorer), then pass.
+                    targets = dead_liberties(board, own) if rules == "area" else set()
+                    points = [p for p in useful_points(board, own, cleanup=True) if p in targets]
+                    if not points:
+                        return board.n
+        if points is None:
+            points = useful_points(board, own, cleanup)
         if not points:
             return board.n
         weights = probs[points].astype(np.float64)

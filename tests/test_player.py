@@ -129,13 +129,26 @@ def test_passes_when_nothing_useful_is_left():
     assert player.choose_move(board, komi=0.5) == board.n  # every point is settled
 
 
-def test_passes_after_opponent_pass_when_ahead_and_not_when_behind():
+def test_after_opponent_pass_captures_dead_stones_then_passes_when_ahead():
     board = board_from(FINISHED, BLACK)
-    board.play(board.n, WHITE)  # white passes; black to move
+    board.play(board.n, WHITE)  # white passes; black to move and ahead
     player = PolicyPlayer(FakePolicy(["G1"]), playouts=32, resign_threshold=0)
-    assert player.choose_move(board, komi=0.5) == board.n  # black ahead: pass ends the game
+    assert player.choose_move(board, komi=0.5, rules="territory") == board.n  # capturing would cost points
+    for _ in range(3):  # area rules: take the dead white stone at A6 off first, it costs nothing
+        move = player.choose_move(board, komi=0.5)
+        if move == board.n:
+            break
+        assert to_gtp(move, 7) in ("A5", "A7")
+        board.play(move)
+        board.play(board.n)
+    assert move == board.n and board.color_at(from_gtp("A6", 7)) == 0
+
+
+def test_keeps_playing_after_opponent_pass_when_behind():
     open_board = board_from([row.replace("XXXXOOO", "XXX.OOO") for row in FINISHED], BLACK)
+    open_board.setup(empty=[from_gtp("A6", 7)])
     open_board.play(open_board.n, WHITE)
+    player = PolicyPlayer(FakePolicy(["G1"]), playouts=32, resign_threshold=0)
     assert player.choose_move(open_board, komi=0.5) == open_board.n
     assert player.choose_move(open_board, komi=20.5) == from_gtp("D4", 7)  # behind: D4 is still open
 
