@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import BinaryIO, Callable
+from typing import TYPE_CHECKING, BinaryIO, Callable
 
 from goengine import __version__
 from goengine.board import BLACK, WHITE, Board, IllegalMove
@@ -27,6 +27,9 @@ from goengine.scoring import result_string
 from goengine.sgf import SgfError, game_to_sgf, read_game, set_result
 from policy.timing import TimeControl
 
+if TYPE_CHECKING:  # the network (torch) is loaded only by main()
+    from policy.player import Player
+
 log = logging.getLogger("gtp")
 
 NAME = "goengine"
@@ -34,7 +37,6 @@ NAME = "goengine"
 # anything below 15, so the string leads with the Leela Zero analysis protocol level spoken here (0.17: lz-analyze
 # with prior, lcb and order), then goengine's own version.
 VERSION = f"0.17.0-goengine-{__version__}"
-ANALYSIS_COMMANDS = ("lz-analyze", "kata-analyze")
 RULES = {"chinese": "area", "aga": "area", "new_zealand": "area", "japanese": "territory"}
 _CONTROL = {c: None for c in list(range(32)) + [127] if c not in (9, 10)}
 
@@ -86,7 +88,7 @@ class Stream:
 class Engine:
     """The game state behind the GTP commands and the handlers themselves."""
 
-    def __init__(self, player, size: int = 19, komi: float = 7.5):
+    def __init__(self, player: "Player", size: int = 19, komi: float = 7.5):
         self.player = player
         self.size = size
         self.komi = komi
@@ -611,7 +613,7 @@ def serve(engine: Engine, stdin_fd: int, stdout: BinaryIO) -> None:
 
 
 # ----------------------------------------------------------------- terminal play
-def play_in_terminal(player, size: int, komi: float, human: int, sgf_path: str | None,
+def play_in_terminal(player: "Player", size: int, komi: float, human: int, sgf_path: str | None,
                      read: Callable[[str], str] = input, out=print) -> Game:
     """A game between a person (typing D4, pass, undo, resign) and the engine on a text board."""
     board = Board(size)
