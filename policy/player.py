@@ -60,6 +60,8 @@ class Player(Protocol):
 
     def estimate(self, board: Board, time_budget: float | None = None) -> Estimate: ...
 
+    def final_score(self, board: Board, komi: float, rules: str = "area") -> Score: ...
+
 
 def dead_liberties(board: Board, own: Estimate) -> set[int]:
     """Empty points next to opponent stones (of the side to move) that ``own`` judges dead."""
