@@ -91,7 +91,8 @@ class ReadStats:
 
 def _note_key(note: str) -> str:
     """Group notes like 'komi 650 read as 6.5' and 'setup stones in node 2' by their first words."""
-    for prefix in ("komi", "setup stones in node", "pass written", "no komi", "no result", "handicap stones"):
+    for prefix in ("komi", "setup stones in node", "pass written", "no komi", "no result",
+                   "handicap stones missing", "handicap stones"):
         if note.startswith(prefix):
             return note if prefix == "setup stones in node" else prefix
     return note

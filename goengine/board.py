@@ -146,7 +146,9 @@ class Board:
     def liberty_counts(self) -> list[int]:
         """Per point, the liberty count of the group there (0 where empty)."""
         out = [0] * self.n
-        for g in {id(g): g for g in self._group if g is not None}.values():
+        groups = set(self._group)  # each group once (identity hash); None stands for the empty points
+        groups.discard(None)
+        for g in groups:
             count = len(g.libs)
             for s in g.stones:
                 out[s] = count
@@ -230,7 +232,22 @@ class Board:
         """Every legal point for ``color`` (default: side to move), pass last."""
         color = color or self.to_move
         stones, reason = self.stones, self.illegal_reason
-        moves = [p for p in range(self.n) if not stones[p] and reason(p, color) is None]
+        if self.superko:
+            moves = [p for p in range(self.n) if not stones[p] and reason(p, color) is None]
+        else:
+            # Without superko an empty point with an empty neighbour is always legal: the new stone keeps that
+            # liberty (no suicide) and it cannot be the ko point, whose neighbours are all stones.
+            nbrs = self._nbrs
+            moves = []
+            for p in range(self.n):
+                if not stones[p]:
+                    for q in nbrs[p]:
+                        if not stones[q]:
+                            moves.append(p)
+                            break
+                    else:
+                        if reason(p, color) is None:
+                            moves.append(p)
         moves.append(self.n)
         return moves
 

@@ -76,7 +76,7 @@ def area_score(board: Board, komi: float = 7.5, dead=()) -> Score:
                 owner[p] = c
     black = sum(1 for c in owner if c == BLACK)
     white = sum(1 for c in owner if c == WHITE)
-    return Score(float(black), white + komi, tuple(owner))
+    return Score(float(black), float(white + komi), tuple(owner))
 
 
 def territory_score(board: Board, komi: float = 6.5, dead=()) -> Score:

@@ -1,7 +1,8 @@
 """SGF text <-> ``Game``, through sgfmill's parser and writer, tolerant of what real servers write.
 
 Reading keeps the main line only. Repairs (each noted in ``Game.notes``): setup stones in a node after the root
-(Fox puts handicap stones in node 2), komi written as 650 or 375, passes as ``B[]`` or ``B[tt]``, names encoded
+(Fox puts handicap stones in node 2), handicap stones missing altogether (``HA[2]`` to ``HA[5]``, no ``AB``,
+White moves first: placed on the GTP fixed points), komi written as 650 or 375, passes as ``B[]`` or ``B[tt]``, names encoded
 twice as UTF-8, missing KM/RE. A collection file whose whole parse fails is split into games and each is tried on
 its own, so one broken game does not lose its neighbours.
 """
@@ -14,6 +15,7 @@ from sgfmill import sgf, sgf_grammar
 from .board import BLACK, WHITE
 from .coords import check_size, from_sgf, to_sgf
 from .game import Game, GameInfo, parse_komi, parse_result
+from .handicap import fixed_handicap, max_fixed_handicap
 from .scoring import result_string
 
 
@@ -153,6 +155,12 @@ def game_from_tree(tree, source: str = "") -> Game:
         if isinstance(exc, SgfError):
             raise
         raise SgfError(f"{source}: {exc}") from exc
+    if (2 <= game.handicap <= min(5, max_fixed_handicap(size)) and not game.setup_black
+            and not game.setup_white and game.moves and game.moves[0][0] == WHITE):
+        # Fox omits the stones of some handicap games (HA[n], no AB, White first): put them on the fixed points.
+        # Only up to 5 stones (corners and centre): for 6-9 Fox's side points differ from GTP's.
+        game.setup_black = sorted(fixed_handicap(size, game.handicap))
+        game.notes.append("handicap stones missing, placed on the fixed points")
     if game.handicap and not game.setup_black and game.moves and all(
             c == BLACK for c, _ in game.moves[:game.handicap]) and game.handicap > 1:
         game.notes.append("handicap stones played as moves")

@@ -31,6 +31,13 @@ def test_handicap_stones_in_node_2() -> None:
     assert board.stones[from_gtp("D4", 19)] == BLACK and board.move_number == 6
 
 
+def test_missing_handicap_stones_placed() -> None:
+    game = read_game(fixture("fox_handicap_missing.sgf"))
+    assert game.handicap == 4 and sorted(game.setup_black) == sorted(from_gtp(v, 19) for v in ("D4", "Q16", "D16", "Q4"))
+    assert any(note.startswith("handicap stones missing") for note in game.notes)
+    assert game.new_board().to_move == WHITE
+
+
 def test_fox_komi_650_is_6_5() -> None:
     game = read_game(fixture("komi_650.sgf"))
     assert game.komi == 6.5
@@ -101,7 +108,7 @@ def test_collection_with_one_broken_game() -> None:
     assert len(errors) == 1 and errors[0].startswith("collection.sgf#2")
 
 
-EXPECTED_ALL_SIZES = {"games_read": 13, "games_kept": 10, "unparsable game": 2, "illegal move": 1}
+EXPECTED_ALL_SIZES = {"games_read": 14, "games_kept": 11, "unparsable game": 2, "illegal move": 1}
 
 
 def check_counts(reader: GameReader, games: list, files: int) -> None:
@@ -114,14 +121,14 @@ def check_counts(reader: GameReader, games: list, files: int) -> None:
     assert any("collection.sgf#2" in e for e in stats.errors)
     assert len(reader.illegal) == 1 and "illegal_move.sgf" in reader.illegal[0]
     assert stats.notes["komi"] == 1 and stats.notes["setup stones in node 2"] == 1
-    assert stats.notes["pass written"] == 1
+    assert stats.notes["pass written"] == 1 and stats.notes["handicap stones missing"] == 1
     assert "skipped" in stats.summary()
 
 
 def test_reader_on_directory_counts_by_reason() -> None:
     reader = GameReader(FIXTURES, size=None, check_legal=True)
     games = list(reader)
-    check_counts(reader, games, files=11)
+    check_counts(reader, games, files=12)
 
 
 def test_reader_size_filter_and_truncate() -> None:

@@ -182,6 +182,23 @@ def test_history_planes() -> None:
     assert plane_at(planes, 8, "C3") == 1 and not planes[1:8].any() and not planes[9:16].any()
 
 
+@pytest.mark.parametrize("size,count", [(3, 60), (5, 120), (9, 150), (19, 60)])
+def test_game_features_equal_board_features(size: int, count: int) -> None:
+    marked = 0
+    for seed in range(4):
+        game = Game(size=size, moves=random_moves(size, count, seed=seed))
+        planes, labels, colors = game_features(game)
+        board = game.new_board()
+        for i, (c, p) in enumerate(game.moves):
+            board.to_move = c
+            assert (planes[i] == board_features(board)).all(), (seed, i)
+            marked += int(planes[i, 25].sum())
+            board.play(p, c)
+        assert len(game_features(game, limit=7)[0]) == 7
+    if size < 19:
+        assert marked > 0  # ko and suicide points occurred
+
+
 def test_game_features_labels() -> None:
     game = Game(size=9, moves=random_moves(9, 40, seed=3))
     planes, labels, colors = game_features(game)
