@@ -27,7 +27,7 @@ def test_a_game_with_undo_bad_input_and_passes(tmp_path):
     shown: list[str] = []
     path = tmp_path / "game.sgf"
     game = play_in_terminal(player, 5, 0.5, 1, str(path),
-                            read=scripted(["c3", "z9", "c3", "undo", "b4", "pass", "pass", "pass", "pass"]),
+                            read=scripted(["c3", "z9", "c3", "undo", "b4"] + ["pass"] * 20),
                             out=shown.append)
     text = "\n".join(shown)
     assert "engine plays" in text and "cannot play 'z9'" in text and "cannot play 'c3'" in text
