@@ -157,10 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="goengine speed benchmark")
     parser.add_argument("--json", action="store_true", help="print one JSON object only")
     parser.add_argument("--archive", default=DEFAULT_ARCHIVE)
-    parser.add_argument("--random-games", type=int, default=4, help="random games per repetition")
+    parser.add_argument("--random-games", type=int, default=3, help="random games per repetition")
     parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--replay-games", type=int, default=1000)
-    parser.add_argument("--pipeline-games", type=int, default=500)
+    parser.add_argument("--replay-games", type=int, default=500)
+    parser.add_argument("--pipeline-games", type=int, default=300)
     args = parser.parse_args(argv)
     result = {}
     result.update(random_play(args.random_games, args.reps))

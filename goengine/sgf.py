@@ -125,9 +125,9 @@ def game_from_tree(tree, source: str = "") -> Game:
 
     pass_move = size * size
     try:
+        top = 97 + size  # SGF letters a.. for this size
         for index, node in enumerate(nodes):
-            has_setup = any(k in node for k in ("AB", "AW", "AE"))
-            if has_setup:
+            if "AB" in node or "AW" in node or "AE" in node:
                 if game.moves:
                     raise SgfError(f"{source}: setup stones after move {len(game.moves)}")
                 if index > 0:
@@ -142,13 +142,17 @@ def game_from_tree(tree, source: str = "") -> Game:
                     game.first_player = BLACK if node["PL"][0].upper().startswith(b"B") else WHITE
             for key, color in (("B", BLACK), ("W", WHITE)):
                 if key in node:
-                    raw = node[key][0].decode("ascii", "replace").strip()
+                    value = node[key][0]
+                    if len(value) == 2 and 97 <= value[0] < top and 97 <= value[1] < top:  # plain "pd"
+                        game.moves.append((color, (size - 1 - (value[1] - 97)) * size + value[0] - 97))
+                        continue
+                    raw = value.decode("ascii", "replace").strip()
                     point = from_sgf(raw, size)
                     if raw.lower() == "tt" and size <= 19 and point == pass_move:
                         if "pass written as tt" not in game.notes:
                             game.notes.append("pass written as tt")
                     game.moves.append((color, point))
-            comment = _text(node, "C", charset)
+            comment = _text(node, "C", charset) if "C" in node else None
             if comment:
                 game.comments[len(game.moves)] = comment
     except ValueError as exc:
