@@ -141,8 +141,9 @@ def play_game(number: int, black: Player, white: Player, size: int, komi: float,
 
 def run_match(commands: list[str], labels: list[str], games: int, size: int, komi: float, max_moves: int,
               sgf_dir: str | None, referee: str | None = None, timeout: float = 300.0, playouts: int = 64,
-              log=print) -> list[GameResult]:
-    """Play ``games`` games with alternating colours; write SGF files; return the results."""
+              log=print, json_path: str | None = None) -> list[GameResult]:
+    """Play ``games`` games with alternating colours; write SGF files (and the results so far as JSON after
+    every game, when ``json_path`` is given); return the results."""
     players = [Player(c, label, timeout) for c, label in zip(commands, labels)]
     results = []
     if sgf_dir:
@@ -156,6 +157,9 @@ def run_match(commands: list[str], labels: list[str], games: int, size: int, kom
                 with open(result.sgf, "wb") as fh:
                     fh.write(game_to_sgf(game))
             results.append(result)
+            if json_path:
+                with open(json_path, "w") as fh:
+                    json.dump([asdict(r) for r in results], fh, indent=1)
             log(f"game {number}: {black.label} (B) vs {white.label} (W): {result.result} ({result.reason}), "
                 f"{result.moves} moves, own scores {result.engine_scores}")
             for p in players:  # an engine that died is restarted for the next game
@@ -195,18 +199,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sgf-dir", default="match-games", help="where to write game SGF files")
     ap.add_argument("--referee", help="GTP engine that scores two-pass endings (default: Benson + playouts)")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds an engine may take for one answer")
-    ap.add_argument("--json", help="also write the results as JSON here")
+    ap.add_argument("--json", help="also write the results as JSON here (updated after every game)")
     args = ap.parse_args(argv)
     labels = args.names or ["engine1", "engine2"]
     if labels[0] == labels[1]:
         ap.error("the two engines need different names")
     results = run_match([args.engine1, args.engine2], labels, args.games, args.size, args.komi,
                         args.max_moves or 3 * args.size * args.size, args.sgf_dir, args.referee, args.timeout,
-                        log=lambda text: print(text, flush=True))
+                        log=lambda text: print(text, flush=True), json_path=args.json)
     print(summary(results, labels))
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump([asdict(r) for r in results], fh, indent=1)
     return 0
 
 
