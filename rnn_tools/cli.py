@@ -53,7 +53,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                        progress=progress)["test"]
     elif args.task == "sentiment":
         from .sentiment import train
-        report = train(paths, args.out or SHIPPED["sentiment"], epochs=args.epochs or 3,
+        report = train(paths, args.out or SHIPPED["sentiment"], every=args.every or 1, epochs=args.epochs or 3,
                        checkpoint=args.checkpoint, cache=args.cache, progress=progress)["test"]
     elif args.task == "tagging":
         from .tagging import train_and_score
@@ -104,8 +104,8 @@ def cmd_comment(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     if args.figure == "gradnorms":
-        from .gradnorms import plot
-        plot(args.out)
+        from .gradnorms import plot, summary
+        print(summary(plot(args.out)))
     else:
         from goengine.sgf import read_game
 

@@ -62,3 +62,13 @@ def plot(out: str, seq_len: int = 200, steps: int = 60, max_norm: float = 1.0) -
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return {"no_clipping": free, "clipping": clipped}
+
+
+def summary(runs: dict) -> str:
+    """One line per run: largest and median gradient norm before clipping, largest applied, final loss."""
+    import statistics
+    lines = []
+    for name, r in runs.items():
+        lines.append(f"{name}: norm before clipping max {max(r['raw']):.3g} median {statistics.median(r['raw']):.3g}; "
+                     f"applied max {max(r['applied']):.3g}; loss first {r['loss'][0]:.3f} last {r['loss'][-1]:.3f}")
+    return "\n".join(lines)

@@ -53,14 +53,14 @@ def examples_from_games(games: list[Game]) -> list[dict]:
     return out
 
 
-def read_commentary(paths: list[str]) -> dict[str, list[dict]]:
+def read_commentary(paths: list[str], every: int = 1) -> dict[str, list[dict]]:
     """Examples per split, the split made by game. Only the ``Cleansgf`` games of the Chinese archive are used."""
     def accept(game: Game) -> str | None:
         if "zh-pro-commentary" in game.source and "/Cleansgf/" not in game.source:
             return "derived file"
         return None if game.comments else "no comments"
 
-    games, _ = read_unique(paths, accept=accept, size=None, check_legal=False)
+    games, _ = read_unique(paths, every=every, accept=accept, size=None, check_legal=False)
     return {k: examples_from_games(v) for k, v in by_split(games).items()}
 
 
@@ -144,7 +144,7 @@ def report(examples: list[dict], probs: np.ndarray, bow: np.ndarray, vader_maske
     return out
 
 
-def train(paths: list[str], out: str, *, epochs: int = 3, max_train: int = 30_000, hidden: int = 64,
+def train(paths: list[str], out: str, *, every: int = 1, epochs: int = 3, max_train: int = 30_000, hidden: int = 64,
           checkpoint: str | None = None, cache: str | None = None, progress: bool = True, seed: int = 0) -> dict:
     """Label, mask, split by game, train the BiLSTM and the baselines, write the model file; return metrics.
 
@@ -155,7 +155,7 @@ def train(paths: list[str], out: str, *, epochs: int = 3, max_train: int = 30_00
         with open(cache, "rb") as fh:
             parts = pickle.load(fh)
     else:
-        parts = read_commentary(paths)
+        parts = read_commentary(paths, every)
         if cache:
             with open(cache, "wb") as fh:
                 pickle.dump(parts, fh)
@@ -189,7 +189,7 @@ def train(paths: list[str], out: str, *, epochs: int = 3, max_train: int = 30_00
     metrics = report(test, predict(model, vocab, masked), bow(test), vader_scores(masked),
                      vader_scores([e["text"] for e in test]))
     meta = {"task": "sentiment", "vocab": vocab.itos, "max_tokens": MAX_TOKENS, "labels": ["criticism", "praise"],
-            "data": {"paths": [str(p) for p in paths], "examples": {k: len(v) for k, v in parts.items()},
+            "data": {"paths": [str(p) for p in paths], "sample_every": every, "examples": {k: len(v) for k, v in parts.items()},
                      "trained_on": len(train_ex)}, "history": history, "test": metrics}
     save_model(out, model, meta)
     return meta

@@ -130,9 +130,10 @@ def test_capture_tags():
     assert feats[6, 2] == pytest.approx(0.1)  # the capturing move took one stone
 
 
-def test_tagging_trains_all_kinds(game_dir):
-    results = tagging.train_and_score([str(game_dir)], every=1, epochs=1, hidden=8, size=9, progress=False)
-    for name in ("elman", "bi-elman", "lstm", "bi-lstm", "gru", "bi-gru"):
+def test_tagging_trains_both_directions(game_dir):
+    results = tagging.train_and_score([str(game_dir)], every=1, kinds=("gru",), epochs=1, hidden=8, size=9,
+                                      progress=False)
+    for name in ("gru", "bi-gru"):
         assert 0 <= results[name]["f1"] <= 1
 
 
@@ -216,6 +217,7 @@ def test_commentator_ko():
 
 
 def test_commentary_seq2seq_tiny(game_dir):
+    pytest.importorskip("sacrebleu")
     from rnn_tools import commentary
     results = commentary.train_and_score([str(game_dir)], every=1, per_game=5, epochs=1, hidden=16,
                                          test_examples=20, size=9, progress=False)
@@ -238,12 +240,12 @@ def test_annotate_and_comment_cli(tmp_path, capsys):
     out = tmp_path / "annotated.sgf"
     src = str(folder / "g000.sgf")
     assert main(["annotate", src, "-o", str(out), "--sentiment-model", model,
-                 "--outcome-model", str(tmp_path / "none.pt")]) in (0, 2)
-    assert main(["annotate", src, "-o", str(out), "--sentiment-model", model]) == 0
+                 "--outcome-model", str(tmp_path / "none.pt")]) == 0
     annotated = read_game(str(out))
     assert annotated.moves == games[0].moves and annotated.comments == read_game(src).comments
+    capsys.readouterr()
     assert main(["comment", src, "--move", "3"]) == 0
-    assert "plays" in capsys.readouterr().out or True
+    assert capsys.readouterr().out.strip()
     empty = tmp_path / "empty.sgf"
     empty.write_bytes(b"(;GM[1]SZ[9])")
     assert main(["annotate", str(empty), "-o", str(out), "--sentiment-model", model]) == 2
