@@ -95,6 +95,7 @@ class Engine:
         self.rules = "area"
         self.time_control = TimeControl()
         self.clock: dict[int, tuple[float, int]] = {}  # latest time_left per colour
+        self.emit: Callable[[str], None] | None = None  # writes one line mid-response (set by ``serve``)
         self.board = Board(size)
         self.setup: tuple[list[int], list[int]] = ([], [])
         self.handicap = 0
@@ -317,12 +318,13 @@ class Engine:
         self.result = ""
         return ""
 
-    def _choose(self, color: int, cleanup: bool = False) -> int:
+    def _choose(self, color: int, cleanup: bool = False, **progress) -> int:
+        """The player's move; ``progress`` (``callback``, ``every``) goes to a searching player."""
         self.board.to_move = color
         seconds, stones = self.clock.get(color, (None, 0))
         budget = self.time_control.budget(seconds, stones, self.board.stones.count(0))
         return self.player.choose_move(self.board, komi=self.komi, rules=self.rules, cleanup=cleanup,
-                                       time_budget=budget)
+                                       time_budget=budget, **progress)
 
     def _vertex_text(self, move: int) -> str:
         return "resign" if move < 0 else to_gtp(move, self.size)
@@ -451,8 +453,16 @@ class Engine:
                 raise GtpFailure("syntax error")
         return color, interval, maxmoves, ownership
 
-    def _info_line(self, board: Board, style: str, maxmoves: int, ownership: bool) -> str:
-        analysis = self.player.analyze(board, maxmoves)
+    def _info_line(self, board: Board, style: str, maxmoves: int, ownership: bool,
+                   seconds: float | None = None) -> str:
+        """One analysis line; a searching player first searches ``seconds`` more (0: report the tree as it is)."""
+        if seconds is None:
+            analysis = self.player.analyze(board, maxmoves)
+        else:
+            analysis = self.player.analyze(board, maxmoves, seconds=seconds)
+        return self._info_text(board, style, maxmoves, ownership, analysis)
+
+    def _info_text(self, board: Board, style: str, maxmoves: int, ownership: bool, analysis) -> str:
         size = board.size
         parts = []
         lead = 0.0
@@ -466,14 +476,15 @@ class Engine:
             pv = " ".join(to_gtp(p, size) for p in c.pv)
             if style == "lz":
                 w = int(round(c.winrate * 10000))
+                lcb = int(round(getattr(c, "lcb", c.winrate) * 10000))
                 parts.append(f"info move {to_gtp(c.point, size)} visits {c.visits} winrate {w} "
-                             f"prior {int(round(c.prior * 10000))} lcb {w} order {order} pv {pv}")
+                             f"prior {int(round(c.prior * 10000))} lcb {lcb} order {order} pv {pv}")
             else:
-                u = 2 * c.winrate - 1
+                u, lcb = 2 * c.winrate - 1, getattr(c, "lcb", c.winrate)
                 parts.append(f"info move {to_gtp(c.point, size)} visits {c.visits} utility {u:.6f} "
                              f"winrate {c.winrate:.6f} scoreMean {lead:.2f} scoreStdev 0 scoreLead {lead:.2f} "
-                             f"scoreSelfplay {lead:.2f} prior {c.prior:.6f} lcb {c.winrate:.6f} "
-                             f"utilityLcb {u:.6f} order {order} pv {pv}")
+                             f"scoreSelfplay {lead:.2f} prior {c.prior:.6f} lcb {lcb:.6f} "
+                             f"utilityLcb {2 * lcb - 1:.6f} order {order} pv {pv}")
         line = " ".join(parts)
         if ownership and own is not None:
             rows = [own[r * size:(r + 1) * size] for r in range(size - 1, -1, -1)]
@@ -484,17 +495,21 @@ class Engine:
         color, interval, maxmoves, ownership = self._analysis_args(args)
         board = self.board.copy()
         board.to_move = color
-        first = [self._info_line(board, style, maxmoves, ownership)]  # errors here fail the command
+        # a searching player searches for one interval per line, so the lines follow each other at once
+        seconds, wait = (max(interval, 0.1), 0.001) if hasattr(self.player, "mcts") else (None, interval)
+        first = [self._info_line(board, style, maxmoves, ownership, seconds)]  # errors here fail the command
 
         def line() -> str:
-            return first.pop() if first else self._info_line(board, style, maxmoves, ownership)
+            return first.pop() if first else self._info_line(board, style, maxmoves, ownership, seconds)
 
-        return Stream(line, interval)
+        return Stream(line, wait)
 
     def genmove_analyze(self, args: list[str], style: str) -> Stream:
         color, interval, maxmoves, ownership = self._analysis_args(args)
         board = self.board.copy()
         board.to_move = color
+        if hasattr(self.player, "mcts") and self.emit is not None:
+            return self._searched_genmove_analyze(board, color, interval, style, maxmoves, ownership)
         info = self._info_line(board, style, maxmoves, ownership)
         move = self._choose(color)
         if move < 0:
@@ -502,6 +517,31 @@ class Engine:
         else:
             self.board.play(move, color)
         return Stream(lambda: info, interval, interrupt=False, tail=lambda: f"play {self._vertex_text(move)}")
+
+    def _searched_genmove_analyze(self, board: Board, color: int, interval: float, style: str, maxmoves: int,
+                                  ownership: bool) -> Stream:
+        """Stream the search's figures every ``interval`` seconds while it chooses the move, then ``play``."""
+        chosen: list[int] = []
+
+        def run() -> str:
+            last = time.monotonic()
+
+            def progress(analysis) -> None:
+                nonlocal last
+                if time.monotonic() - last >= interval:
+                    last = time.monotonic()
+                    self.emit(self._info_text(board, style, maxmoves, ownership, analysis))
+
+            move = self._choose(color, callback=progress, every=1)
+            final = self._info_line(board, style, maxmoves, ownership, seconds=0)
+            chosen.append(move)
+            if move < 0:
+                self.result = f"{'W' if color == BLACK else 'B'}+R"
+            else:
+                self.board.play(move, color)
+            return final
+
+        return Stream(run, interval, interrupt=False, tail=lambda: f"play {self._vertex_text(chosen[0])}")
 
     # ------------------------------------------------------------ GoGui views
     def policy_heatmap(self, args: list[str]) -> str:
@@ -569,6 +609,8 @@ def serve(engine: Engine, stdin_fd: int, stdout: BinaryIO) -> None:
     def write(text: str) -> None:
         stdout.write(text.encode("utf-8"))
         stdout.flush()
+
+    engine.emit = lambda text: write(text + "\n")
 
     pending: str | None = None
     have_pending = False
@@ -676,6 +718,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, default=None, help="random seed for sampling and playouts")
     ap.add_argument("--resign-threshold", type=float, default=0.95,
                     help="resign when the value head is below minus this (0: never resign)")
+    ap.add_argument("--playouts", type=int, default=None,
+                    help="tree-search playouts per move (0 or absent without --time-per-move: no search)")
+    ap.add_argument("--time-per-move", type=float, default=None,
+                    help="seconds of tree search per move at most (alone: search until the time is up)")
     ap.add_argument("--score-playouts", type=int, default=64,
                     help="random playouts per dead-stone / final-score estimate")
     ap.add_argument("--log-file", help="write the log here instead of stderr")
@@ -697,6 +743,7 @@ def main(argv: list[str] | None = None) -> int:
     from policy.checkpoint import ModelFileError
     from policy.inference import Policy
     from policy.player import PolicyPlayer
+    from policy.search_player import MCTSPlayer
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     try:
@@ -704,6 +751,10 @@ def main(argv: list[str] | None = None) -> int:
         policy = Policy.load(args.weights, args.device)
         player = PolicyPlayer(policy, temperature=args.temperature, seed=args.seed,
                               resign_threshold=args.resign_threshold, playouts=args.score_playouts)
+        playouts = args.playouts if args.playouts is not None else (10**9 if args.time_per_move else 0)
+        if playouts > 0:
+            player = MCTSPlayer(policy, playouts=playouts, time_per_move=args.time_per_move, fallback=player,
+                                resign_threshold=args.resign_threshold)
     except (ModelFileError, ValueError) as exc:
         print(f"gtp_server: {exc}", file=sys.stderr)
         return 2

@@ -184,3 +184,31 @@ def test_lizzie_like_session(gtp):
     while (line := gtp.raw_line()) != "":
         assert line.startswith("info ")
     assert gtp.response() == (True, "10", "goengine")
+
+
+def test_search_mode_reports_real_visits(tmp_path):
+    """With ``--playouts`` the engine searches: genmove answers, and analysis shows the tree's visits growing."""
+    session = GtpSession(make_tiny_model(str(tmp_path / "tiny.pt")), "--playouts", "24")
+    start_board(session)
+    move = session.ok("genmove b")
+    assert re.fullmatch(r"[A-HJ-Z]\d+|pass|resign", move)
+    session.send("lz-genmove_analyze w 5\n")
+    assert session.raw_line() == "="
+    line = session.raw_line()
+    visits = []
+    while line.startswith("info "):
+        visits.append(sum(int(m) for m in re.findall(r"visits (\d+)", line)))
+        lz_moves(line)
+        line = session.raw_line()
+    assert line.startswith("play ") and session.raw_line() == ""
+    assert visits and max(visits) >= 20  # the search's own counts, not one visit per candidate
+    session.send("lz-analyze b 5\n")
+    assert session.raw_line() == "="
+    first = sum(int(m) for m in re.findall(r"visits (\d+)", session.raw_line()))
+    later = sum(int(m) for m in re.findall(r"visits (\d+)", session.raw_line()))
+    assert later > first
+    session.send("name\n")
+    while session.raw_line() != "":
+        pass
+    assert session.response() == (True, None, "goengine")
+    assert session.close() == 0
