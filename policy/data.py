@@ -21,11 +21,16 @@ import numpy as np
 from goengine.archive import GameReader
 from goengine.board import BLACK, WHITE
 from goengine.features import NUM_PLANES, board_features
-from goengine.game import Game, parse_rank
+from goengine.game import Game, Result, parse_rank
 from goengine.symmetry import move_permutation, transform_planes
 
 WHITE_FLAG = 1 << 15  # high bit of a packed move: played by White
 SPLITS = ("train", "val", "test")
+
+
+def decisive_winner(result: Result) -> int:
+    """BLACK or WHITE for a game decided on the board (by score or resignation), else 0 (no value target)."""
+    return (result.winner or 0) if result.reason in ("score", "resign") else 0
 
 
 @dataclass
@@ -97,6 +102,9 @@ class PackedGames:
 
     def game(self, i: int) -> Game:
         g = Game(size=self.size, moves=self.game_moves(i))
+        winner = int(self.winner[i])
+        if winner:  # packs keep the winners of games decided by score or resignation
+            g.info.result = Result("B+" if winner == BLACK else "W+", winner, None, "score")
         k = float(self.komi[i])
         g.komi = None if np.isnan(k) else k
         return g
@@ -108,8 +116,7 @@ class PackedGames:
         np.cumsum(lengths, out=offsets[1:])
         moves = np.fromiter((p | (WHITE_FLAG if c == WHITE else 0) for g in games for c, p in g.moves),
                             dtype=np.uint16, count=int(offsets[-1]))
-        winner = np.array([g.info.result.winner or 0 if g.info.result.reason in ("score", "resign") else 0
-                           for g in games], dtype=np.int8)
+        winner = np.array([decisive_winner(g.info.result) for g in games], dtype=np.int8)
         komi = np.array([np.nan if g.komi is None else g.komi for g in games], dtype=np.float32)
         return cls(size, moves, offsets, winner, komi, dict(summary or {}))
 

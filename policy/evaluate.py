@@ -20,7 +20,7 @@ from goengine.archive import GameReader
 from goengine.features import board_features
 from goengine.game import Game, positions
 
-from .data import DataFilter, value_target
+from .data import DataFilter, PackedGames, decisive_winner, value_target
 from .pack import year_range
 from .inference import Policy
 
@@ -85,7 +85,7 @@ def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
 
     for game in games:
         count += 1
-        winner = game.info.result.winner if game.info.result.reason in ("score", "resign") else None
+        winner = decisive_winner(game.info.result)
         try:
             for i, (board, color, point) in enumerate(positions(game)):
                 board.to_move = color
@@ -93,7 +93,7 @@ def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
                 buf["masks"].append(board.legal_mask(color))
                 buf["moves"].append(point)
                 buf["numbers"].append(i + 1)
-                buf["targets"].append(value_target(winner or 0, color))
+                buf["targets"].append(value_target(winner, color))
                 if len(buf["moves"]) >= batch_size:
                     flush()
                 if max_positions and tally.n + len(buf["moves"]) >= max_positions:
@@ -106,15 +106,25 @@ def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
     return tally.result(time.time() - t0, count)
 
 
+def _pack_games(path: str, sample: int | None) -> Iterable[Game]:
+    """The games of a pack, or a fixed random sample of ``sample`` of them."""
+    pack = PackedGames.load(path)
+    order = np.arange(len(pack))
+    if sample and sample < len(pack):
+        order = np.sort(np.random.default_rng(0).choice(len(pack), size=sample, replace=False))
+    return (pack.game(int(i)) for i in order)
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m policy.evaluate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="SGF file, folder or archive")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="SGF file, folder or archive, or a game pack (.npz) from python -m policy.pack")
     parser.add_argument("--weights", help="model file (default: the shipped model)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--size", type=int, default=19, help="evaluate games of this board size")
     parser.add_argument("--years", help="only games dated in this range, e.g. 2020-2022")
-    parser.add_argument("--max-games", type=int, help="stop after this many games")
+    parser.add_argument("--max-games", type=int, help="stop after this many games (from a pack: a random sample)")
     parser.add_argument("--max-positions", type=int, help="stop after this many positions")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = parser.parse_args(argv)
@@ -128,8 +138,11 @@ def main(argv: list[str] | None = None) -> dict:
     if args.years:
         filt = DataFilter(min_moves=0, allow_handicap=True, years=year_range(args.years))
         accept = filt.reason_to_skip
-    reader = GameReader(args.paths, size=args.size, accept=accept)
-    games = itertools.islice(reader, args.max_games) if args.max_games else reader
+    pack_paths = [p for p in args.paths if p.endswith(".npz")]
+    reader = GameReader([p for p in args.paths if not p.endswith(".npz")], size=args.size, accept=accept)
+    games = itertools.chain(reader, *(_pack_games(p, args.max_games) for p in pack_paths))
+    if args.max_games:
+        games = itertools.islice(games, args.max_games)
     metrics = evaluate_games(policy, games, max_positions=args.max_positions)
     metrics["skipped"] = dict(reader.stats.skipped)
     if args.json:

@@ -23,28 +23,43 @@ from policy.train import losses, validate
 
 
 def conv_rows(config: ModelConfig, size: int = 19) -> list[dict]:
-    """One row per convolution / pooling layer of the body: sizes by formula, receptive field, parameters."""
+    """One row per convolution / pooling layer, in forward order: sizes by formula, receptive field, parameters.
+
+    The heads read the body's output, so each head row starts from it.
+    """
     model = PolicyValueNet(config)
-    rows, width, rf, jump, channels = [], size, 1, 1, NUM_PLANES
-    for name, module in model.named_modules():
-        if isinstance(module, nn.Conv2d):
-            f, p, s = module.kernel_size[0], module.padding[0], module.stride[0]
-        elif isinstance(module, nn.MaxPool2d):
-            f, p, s = module.kernel_size, 0, module.stride
-        else:
-            continue
-        out = (width - f + 2 * p) // s + 1
-        if isinstance(module, nn.MaxPool2d) and module.ceil_mode:
-            out = -(-(width - f + 2 * p) // s) + 1
-        rf += (f - 1) * jump
-        jump *= s
-        params = sum(t.numel() for t in module.parameters())
-        out_channels = module.out_channels if isinstance(module, nn.Conv2d) else channels
-        dense = (channels * width * width + 1) * out_channels * out * out
-        rows.append({"layer": name, "kernel": f, "stride": s, "padding": p, "in": f"{channels}x{width}x{width}",
-                     "out": f"{out_channels}x{out}x{out}", "receptive_field": min(rf, 2 * size - 1),
-                     "params": params, "dense_params": dense})
-        width, channels = out, out_channels
+
+    def layers(*modules: nn.Module) -> list[tuple[str, nn.Module]]:
+        named = {m: n for n, m in model.named_modules()}
+        return [(named[m], m) for top in modules if top is not None for m in top.modules()
+                if isinstance(m, (nn.Conv2d, nn.MaxPool2d))]
+
+    rows: list[dict] = []
+    state = (size, 1, 1, NUM_PLANES)  # width, receptive field, jump, channels
+
+    def walk(items, state):
+        width, rf, jump, channels = state
+        for name, module in items:
+            if isinstance(module, nn.Conv2d):
+                f, p, s, out_channels = module.kernel_size[0], module.padding[0], module.stride[0], module.out_channels
+                out = (width - f + 2 * p) // s + 1
+            else:
+                f, p, s, out_channels = module.kernel_size, 0, module.stride, channels
+                out = -(-(width - f + 2 * p) // s) + 1 if module.ceil_mode else (width - f + 2 * p) // s + 1
+            rf += (f - 1) * jump
+            jump *= s
+            rows.append({"layer": name, "kernel": f, "stride": s, "padding": p, "in": f"{channels}x{width}x{width}",
+                         "out": f"{out_channels}x{out}x{out}", "receptive_field": min(rf, 2 * size - 1),
+                         "params": sum(t.numel() for t in module.parameters()),
+                         "dense_params": (channels * width * width + 1) * out_channels * out * out})
+            width, channels = out, out_channels
+        return width, rf, jump, channels
+
+    body_out = walk(layers(model.stem, model.pool, model.body), state)
+    if model.pool is not None:  # the body's output is brought back to one cell per point
+        body_out = (size,) + body_out[1:]
+    walk(layers(model.policy_conv), body_out)
+    walk(layers(model.value_conv), body_out)
     return rows
 
 
