@@ -202,11 +202,10 @@ def test_search_mode_reports_real_visits(tmp_path):
         line = session.raw_line()
     assert line.startswith("play ") and session.raw_line() == ""
     assert visits and max(visits) >= 20  # the search's own counts, not one visit per candidate
-    session.send("lz-analyze b 5\n")
+    session.send("lz-analyze b 50\n")  # each line searches 0.5 s more, so the visits grow from line to line
     assert session.raw_line() == "="
-    first = sum(int(m) for m in re.findall(r"visits (\d+)", session.raw_line()))
-    later = sum(int(m) for m in re.findall(r"visits (\d+)", session.raw_line()))
-    assert later > first
+    totals = [sum(int(m) for m in re.findall(r"visits (\d+)", session.raw_line())) for _ in range(4)]
+    assert totals == sorted(totals) and totals[-1] > totals[0]
     session.send("name\n")
     while session.raw_line() != "":
         pass
