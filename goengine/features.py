@@ -89,7 +89,8 @@ def _neighbor_index(size: int) -> np.ndarray:
 def game_features(game, limit: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Planes, move labels and movers for every position of a game (for evaluation and small data sets).
 
-    Returns ``(planes[T, C, N, N] float32, moves[T] int64, colors[T] int8)``. Raises ``ReplayError``.
+    Returns ``(planes[T, C, N, N] uint8, moves[T] int64, colors[T] int8)``: the planes are 0/1 bytes, a quarter
+    of the memory of floats (``torch.from_numpy(planes).float()`` feeds them to a network). Raises ``ReplayError``.
 
     Equal, position by position, to ``board_features`` on the replayed board with the mover to play, but computed
     for the whole game at once: the replay records only stones, liberty counts and the ko point, and numpy builds
@@ -102,7 +103,7 @@ def game_features(game, limit: int | None = None) -> tuple[np.ndarray, np.ndarra
     size = game.size
     n = size * size
     count = len(moves)
-    planes = np.zeros((count, NUM_PLANES, size, size), dtype=np.float32)
+    planes = np.zeros((count, NUM_PLANES, size, size), dtype=np.uint8)
     labels = np.fromiter((p for _, p in moves), dtype=np.int64, count=count)
     colors = np.fromiter((c for c, _ in moves), dtype=np.int8, count=count)
     if not count:
@@ -173,8 +174,8 @@ def game_features(game, limit: int | None = None) -> tuple[np.ndarray, np.ndarra
         alive = ((near == mover) & (near_libs > 1)).any(axis=1)
         captures = ((near == 3 - mover) & (near_libs == 1)).any(axis=1)
         suicide = ~alive & ~captures
-        flat[t_idx[suicide], 25, p_idx[suicide]] = 1.0
+        flat[t_idx[suicide], 25, p_idx[suicide]] = 1
     for i, ko in kos:
-        flat[i, 25, ko] = 1.0
-    flat[:, 26] = 1.0
+        flat[i, 25, ko] = 1
+    flat[:, 26] = 1
     return planes, labels, colors
