@@ -1,6 +1,6 @@
 """From SGF archives to training examples: filter, de-duplicate, split by game, pack, and sample batches.
 
-A *pack* holds whole games as move sequences (``.npz``, zlib-compressed), about 200 bytes a game: positions are
+A *pack* holds whole games as move sequences (``.npz``, zlib-compressed), about 260 bytes a game: positions are
 replayed to feature planes on the fly, so 200,000 games fit in well under 60 MB. Splits are made by game (a
 hash of the main line), never by position, and the games of one main line land in one split only.
 
