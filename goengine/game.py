@@ -160,11 +160,13 @@ class ReplayError(ValueError):
 def positions(game: Game, **rules) -> Iterator[tuple[Board, int, int]]:
     """Replay ``game``, yielding (board before the move, colour, point) for every move.
 
-    The same Board object is yielded each time and then advanced: copy it to keep a position.
+    The board has the mover as its side to move (a record may let one colour play twice), so its features are
+    the mover's view. The same Board object is yielded each time and then advanced: copy it to keep a position.
     Raises ``ReplayError`` at the first illegal move.
     """
     board = game.new_board(**rules)
     for i, (color, point) in enumerate(game.moves):
+        board.to_move = color
         yield board, color, point
         try:
             board.play(point, color)

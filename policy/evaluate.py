@@ -88,7 +88,6 @@ def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
         winner = decisive_winner(game.info.result)
         try:
             for i, (board, color, point) in enumerate(positions(game)):
-                board.to_move = color
                 buf["planes"].append(board_features(board))
                 buf["masks"].append(board.legal_mask(color))
                 buf["moves"].append(point)

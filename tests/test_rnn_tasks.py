@@ -161,14 +161,20 @@ COMMENTS = ["Black 5 is a good move that builds a wall.", "This hane is slow and
             "A bad move: it leaves a cutting point.", "Excellent, the right direction of play."]
 
 
-def test_sentiment_train_and_annotate(tmp_path):
-    folder = tmp_path / "reviews"
+def write_commented_games(folder, count: int, moves: int, seed: int) -> list[Game]:
+    """Write ``count`` random 9x9 games whose first six moves carry comments from COMMENTS; return them."""
     games = []
-    for i in range(30):
-        game = random_game(9, 12, seed=200 + i)
+    for i in range(count):
+        game = random_game(9, moves, seed=seed + i)
         game.comments = {j + 1: COMMENTS[(i + j) % len(COMMENTS)] for j in range(6)}
         games.append(game)
     write_games(folder, games)
+    return games
+
+
+def test_sentiment_train_and_annotate(tmp_path):
+    folder = tmp_path / "reviews"
+    write_commented_games(folder, count=30, moves=12, seed=200)
     path = str(tmp_path / "sentiment.pt")
     meta = sentiment.train([str(folder)], path, epochs=2, hidden=8, progress=False)
     assert meta["history"][-1]["loss"] < meta["history"][0]["loss"]
@@ -229,12 +235,7 @@ def test_commentary_seq2seq_tiny(game_dir):
 def test_annotate_and_comment_cli(tmp_path, capsys):
     from rnn_tools.cli import main
     folder = tmp_path / "reviews"
-    games = []
-    for i in range(12):
-        game = random_game(9, 10, seed=300 + i)
-        game.comments = {j + 1: COMMENTS[(i + j) % len(COMMENTS)] for j in range(6)}
-        games.append(game)
-    write_games(folder, games)
+    games = write_commented_games(folder, count=12, moves=10, seed=300)
     model = str(tmp_path / "s.pt")
     sentiment.train([str(folder)], model, epochs=1, hidden=8, progress=False)
     out = tmp_path / "annotated.sgf"
