@@ -80,16 +80,20 @@ def load_model(path: str | os.PathLike | None = None) -> tuple[PolicyValueNet, d
     """Build the network a model file describes and load its weights. Returns (model in eval mode, record)."""
     path = Path(path) if path is not None else DEFAULT_WEIGHTS
     record = read_record(path)
+    return model_from_record(record, str(path)), record
+
+
+def model_from_record(record: dict, source: str = "model") -> PolicyValueNet:
+    """The network (in eval mode) that a record from ``read_record`` or ``model_record`` describes."""
     try:
         check_feature_set(record["features"]["name"], record["features"]["version"])
         config = ModelConfig.from_dict(record["config"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise ModelFileError(f"{path}: {exc}") from exc
+        raise ModelFileError(f"{source}: {exc}") from exc
     model = PolicyValueNet(config)
     try:
         model.load_state_dict(record["state_dict"])
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0:3]
-        raise ModelFileError(f"{path}: weights do not match the architecture {config}: {' '.join(first)}") from exc
-    model.eval()
-    return model, record
+        raise ModelFileError(f"{source}: weights do not match the architecture {config}: {' '.join(first)}") from exc
+    return model.eval()

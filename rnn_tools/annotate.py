@@ -11,9 +11,8 @@ from sgfmill import sgf
 
 from goengine.sgf import read_game
 
-from .outcome import curves, prepare
+from .outcome import OutcomeModel
 from .sentiment import SentimentModel
-from .training import load_model
 
 
 def annotate(path: str, out: str, sentiment_path: str, outcome_path: str | None = None, margin: float = 0.15,
@@ -43,18 +42,16 @@ def annotate(path: str, out: str, sentiment_path: str, outcome_path: str | None 
         node.set(key, 1)
         counts[key] += 1
     if outcome_path:
-        model, meta = load_model(outcome_path)
-        if game.size == meta["board_size"]:
-            examples = prepare([game])
-            if examples:
-                state = 0
-                for i, p in enumerate(curves(model, examples)[0], start=1):
-                    now = 1 if p >= 1 - zone else -1 if p <= zone else 0
-                    if now and now != state and i in nodes:
-                        key = "GB" if now > 0 else "GW"
-                        nodes[i].set(key, 1)
-                        counts[key] += 1
-                    state = now
+        outcome = OutcomeModel(outcome_path)
+        if game.size == outcome.size:
+            state = 0
+            for i, p in enumerate(outcome.curve(game), start=1):
+                now = 1 if p >= 1 - zone else -1 if p <= zone else 0
+                if now and now != state and i in nodes:
+                    key = "GB" if now > 0 else "GW"
+                    nodes[i].set(key, 1)
+                    counts[key] += 1
+                state = now
     with open(out, "wb") as fh:
         fh.write(sg.serialise())
     return counts

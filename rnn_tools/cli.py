@@ -1,6 +1,6 @@
 """``python -m rnn_tools``: train and evaluate the tasks, annotate an SGF, comment on a move, draw figures.
 
-Tasks: outcome (1), sentiment (2), tagging (3a), commentary (4a), movelm (5). Paths may be SGF files, folders or
+Tasks: outcome (1), sentiment (2), tagging (3a), terms (3b), commentary (4a), movelm (5). Paths may be SGF files, folders or
 archives; without paths ``train`` reads the shared data set. Every command is a thin call into the library.
 """
 from __future__ import annotations
@@ -12,6 +12,8 @@ import sys
 
 import torch
 
+from policy.pack import year_range
+
 WEIGHTS = os.path.join(os.path.dirname(__file__), "weights")
 _SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
 GAMES = os.path.join(_SHARED, "games")
@@ -22,6 +24,7 @@ DEFAULT_PATHS = {
     "sentiment": [os.path.join(COMMENTARY, "en-gtl-reviews.tar.xz"),
                   os.path.join(COMMENTARY, "zh-pro-commentary.tar.xz")],
     "tagging": [PRO],
+    "terms": [os.path.join(COMMENTARY, "en-gtl-reviews.tar.xz")],
     "commentary": [PRO],
     "movelm": [PRO],
 }
@@ -49,15 +52,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.task == "outcome":
         from .outcome import train
         report = train(paths, args.out or SHIPPED["outcome"], every=args.every or 10, limit=args.limit,
-                       epochs=args.epochs or 4, checkpoint=args.checkpoint, cache=args.cache,
-                       progress=progress)["test"]
+                       epochs=args.epochs or 4, years=year_range(args.years), value_net=args.value_net,
+                       checkpoint=args.checkpoint, cache=args.cache, progress=progress)["test"]
     elif args.task == "sentiment":
         from .sentiment import train
-        report = train(paths, args.out or SHIPPED["sentiment"], every=args.every or 1, epochs=args.epochs or 3,
-                       checkpoint=args.checkpoint, cache=args.cache, progress=progress)["test"]
+        report = train(paths, args.out or SHIPPED["sentiment"], every=args.every or 1, epochs=args.epochs or 6,
+                       max_train=args.max_train or 200_000, checkpoint=args.checkpoint, cache=args.cache,
+                       progress=progress)["test"]
     elif args.task == "tagging":
         from .tagging import train_and_score
         report = train_and_score(paths, every=args.every or 30, epochs=args.epochs or 3, progress=progress)
+    elif args.task == "terms":
+        from .terms import train_and_score
+        report = train_and_score(paths, every=args.every or 2, epochs=args.epochs or 4, progress=progress)
     elif args.task == "commentary":
         from .commentary import train_and_score
         report = train_and_score(paths, every=args.every or 40, epochs=args.epochs or 4, progress=progress)
@@ -73,7 +80,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     paths = _paths(args.task, args.paths)
     if args.task == "outcome":
         from .outcome import evaluate
-        report = evaluate(paths, args.model or SHIPPED["outcome"], every=args.every, split=args.split)
+        report = evaluate(paths, args.model or SHIPPED["outcome"], every=args.every, split=args.split,
+                          years=year_range(args.years), progress=not args.json)
     else:
         from .sentiment import evaluate
         report = evaluate(paths, args.model or SHIPPED["sentiment"], split=args.split)
@@ -129,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int)
     p.add_argument("--every", type=int, help="use about one game in EVERY (sampled by hash)")
     p.add_argument("--limit", type=int, help="stop after this many games")
+    p.add_argument("--years", help="outcome: only games dated in this range, e.g. 2020-2022 or 2020-")
+    p.add_argument("--value-net", help="outcome: policy model file whose value head is a feature (default: shipped)")
+    p.add_argument("--max-train", type=int, help="sentiment: at most this many training sentences (default 200000)")
     p.add_argument("--checkpoint", help="resumable checkpoint file, written after every epoch")
     p.add_argument("--cache", help="pickle of the prepared examples, reused when it exists (outcome, sentiment)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -141,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model file (default: the shipped one)")
     p.add_argument("--every", type=int, default=1, help="use about one game in EVERY (sampled by hash)")
     p.add_argument("--split", choices=["train", "valid", "test"], help="score only this part of the split")
+    p.add_argument("--years", help="outcome: only games dated in this range, e.g. 2020-2022")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_evaluate)
 

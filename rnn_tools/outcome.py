@@ -1,9 +1,10 @@
 """Task 1, the outcome curve: after every move, the probability that Black wins (many-to-many, causal).
 
 Input per move: the move token and board features after it (stones, prisoners, a crude area estimate from stone
-influence, stones in atari, komi). The model is a one-directional LSTM, so the output after move ``N`` depends
-on the first ``N`` moves only. Scoring is at fixed prefix lengths (50, 100, 150, 200 moves, on games longer than
-that), never at the final move, where the last mover of a resigned game usually is the winner.
+influence, stones in atari, komi) and the policy network's value head read as Black's expected result
+(``ValueFeature``). The model is a one-directional LSTM, so the output after move ``N`` depends on the first
+``N`` moves only. Scoring is at fixed prefix lengths (50, 100, 150, 200 moves, on games longer than that), never
+at the final move, where the last mover of a resigned game usually is the winner.
 """
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ import sys
 import numpy as np
 import torch
 from torch import nn
+from tqdm import tqdm
 
 from goengine.board import BLACK, WHITE
+from goengine.features import game_features as position_planes
 from goengine.game import Game, positions
+from policy.checkpoint import model_from_record, read_record
 
 from .data import by_split, iter_batches, read_unique
 from .encoding import MoveVocab, pad_batch
@@ -27,9 +31,11 @@ from .training import fit, load_model, save_model
 PREFIXES = (50, 100, 150, 200)
 FEATURES = ("mover is black", "black stones/100", "white stones/100", "black prisoners/20", "white prisoners/20",
             "black area estimate/100", "white area estimate/100", "black stones in atari/10",
-            "white stones in atari/10", "komi/10", "komi unknown", "move number/300")
+            "white stones in atari/10", "komi/10", "komi unknown", "move number/300",
+            "value network: Black's expected result")
 KEPT_REASONS = ("resign", "score")
 DEFAULT_KOMI = 6.5
+VALUE_STRIDE = 5
 
 
 def accept_for_outcome(game: Game) -> str | None:
@@ -42,6 +48,57 @@ def accept_for_outcome(game: Game) -> str | None:
     if game.handicap > 1 or game.setup_black or game.setup_white:
         return "handicap game"
     return None
+
+
+def outcome_filter(years: tuple[int | None, int | None] | None = None):
+    """``accept_for_outcome``, and with ``years = (lo, hi)`` only games dated in that range (either end open)."""
+    if years is None:
+        return accept_for_outcome
+
+    def accept(game: Game) -> str | None:
+        year = game.info.year
+        if year is None:
+            return "no date"
+        if (years[0] is not None and year < years[0]) or (years[1] is not None and year > years[1]):
+            return "outside the years asked for"
+        return accept_for_outcome(game)
+    return accept
+
+
+class ValueFeature:
+    """The policy network's value head, read as Black's expected result (-1 to 1) after each move.
+
+    The network costs about 3 ms a position on one core, so it is evaluated after every ``stride``-th move and
+    its last value is held in between (0 before the first): the feature stays causal. The record of the
+    network travels inside the outcome model file, so a later change of the shipped policy cannot change what
+    an outcome model reads.
+    """
+
+    def __init__(self, record: dict, stride: int = VALUE_STRIDE):
+        self.record = record
+        self.model = model_from_record(record, "value network")
+        self.stride = stride
+
+    @classmethod
+    def from_file(cls, path: str | None = None, stride: int = VALUE_STRIDE) -> "ValueFeature":
+        """The network of a policy model file (the shipped one when ``path`` is None)."""
+        from policy.checkpoint import DEFAULT_WEIGHTS
+        return cls(read_record(path or DEFAULT_WEIGHTS), stride)
+
+    @torch.no_grad()
+    def black_values(self, game: Game, limit: int | None = None) -> np.ndarray:
+        """``(T,)`` values after each of the first ``limit`` moves (all when None), from Black's side."""
+        count = min(len(game.moves), limit or len(game.moves))
+        # the position after move m is the one before move m + 1: the final position of a game has no planes
+        planes, _, colors = position_planes(game, limit=count + 1)
+        after = np.arange(self.stride, min(count, len(planes) - 1) + 1, self.stride)
+        values = np.zeros(count, dtype=np.float32)
+        if len(after):
+            v = self.model(torch.from_numpy(planes[after]).float())[1].numpy()
+            black = np.where(colors[after] == BLACK, v, -v)
+            held = np.searchsorted(after, np.arange(1, count + 1), side="right") - 1
+            values = np.where(held >= 0, black[np.maximum(held, 0)], 0.0).astype(np.float32)
+        return values
 
 
 def influence_area(stones: np.ndarray, radius: int = 3, threshold: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
@@ -66,25 +123,30 @@ def influence_area(stones: np.ndarray, radius: int = 3, threshold: float = 0.3) 
     return black, white
 
 
-def game_features(game: Game) -> tuple[list[int], np.ndarray]:
-    """Move tokens and the ``(T, len(FEATURES))`` board features after each move. ``ValueError`` if unusable."""
+def game_features(game: Game, value: ValueFeature, limit: int | None = None) -> tuple[list[int], np.ndarray]:
+    """Move tokens and the ``(T, len(FEATURES))`` features after each of the first ``limit`` moves (all when
+    None). ``ValueError`` if the game has no moves."""
     if not game.moves:
         raise ValueError(f"{game.source or 'game'}: no moves")
-    vocab = MoveVocab(game.size)
-    t, n = len(game.moves), game.size
+    moves = game.moves[:limit] if limit else game.moves
+    t, n = len(moves), game.size
     stones = np.zeros((t, n, n), dtype=np.int8)
     feats = np.zeros((t, len(FEATURES)), dtype=np.float32)
     komi = game.komi
     for i, (board, color, point) in enumerate(positions(game)):
         if i:
-            _after(board, i - 1, game.moves[i - 1][0], stones, feats)
-    _after(board, t - 1, game.moves[-1][0], stones, feats)
+            _after(board, i - 1, moves[i - 1][0], stones, feats)
+        if i == t:
+            break
+    else:
+        _after(board, t - 1, moves[-1][0], stones, feats)
     black, white = influence_area(stones)
     feats[:, 5], feats[:, 6] = black / 100, white / 100
     feats[:, 9] = (DEFAULT_KOMI if komi is None else komi) / 10
     feats[:, 10] = komi is None
     feats[:, 11] = np.arange(1, t + 1) / 300
-    return vocab.encode(p for _, p in game.moves), feats
+    feats[:, 12] = value.black_values(game, t)
+    return MoveVocab(n).encode(p for _, p in moves), feats
 
 
 def _after(board, i: int, color: int, stones: np.ndarray, feats: np.ndarray) -> None:
@@ -98,16 +160,15 @@ def _after(board, i: int, color: int, stones: np.ndarray, feats: np.ndarray) -> 
     feats[i, 8] = ((arr == WHITE) & (libs == 1)).sum() / 10
 
 
-def prepare(games: list[Game], max_len: int | None = None) -> list[dict]:
-    """Examples ``{tokens, features, label, length}``; games that cannot be replayed are left out."""
+def prepare(games: list[Game], value: ValueFeature, max_len: int | None = None,
+            progress: bool = False) -> list[dict]:
+    """Examples ``{tokens, features, label, moves}``; games that cannot be replayed are left out."""
     out = []
-    for game in games:
+    for game in tqdm(games, desc="outcome features", disable=not progress, leave=False):
         try:
-            tokens, feats = game_features(game)
+            tokens, feats = game_features(game, value, max_len)
         except ValueError:
             continue
-        if max_len:
-            tokens, feats = tokens[:max_len], feats[:max_len]
         label = float(game.info.result.winner == BLACK) if game.info.result.decisive else float("nan")
         out.append({"tokens": tokens, "features": feats, "label": label, "moves": len(game.moves)})
     return out
@@ -155,10 +216,15 @@ def area_rule(example: dict, n: int) -> float:
     return float((f[5] - f[6]) * 100 - f[9] * 10 > 0)
 
 
+def value_rule(example: dict, n: int) -> float:
+    """Baseline: the policy network's value head alone after ``n`` moves, Black wins if positive."""
+    return float(example["features"][n - 1, 12] > 0)
+
+
 def score_prefixes(examples: list[dict], probs: list[np.ndarray], black_prior: float) -> dict:
     """Accuracy and AUC of the model and the baselines at each prefix length, on games longer than it."""
     report: dict = {"accuracy_at": {}, "auc_at": {}, "games_at": {}, "baselines": {}}
-    base = {"majority": {}, "captures": {}, "area_minus_komi": {}}
+    base = {"majority": {}, "captures": {}, "area_minus_komi": {}, "value_network": {}}
     for n in PREFIXES:
         idx = [i for i, e in enumerate(examples) if e["moves"] > n and len(e["tokens"]) >= n]
         key = str(n)
@@ -173,18 +239,22 @@ def score_prefixes(examples: list[dict], probs: list[np.ndarray], black_prior: f
         base["majority"][key] = accuracy(y, np.full(len(y), float(black_prior >= 0.5)))
         base["captures"][key] = accuracy(y, [capture_rule(examples[i], n, black_prior) for i in idx])
         base["area_minus_komi"][key] = accuracy(y, [area_rule(examples[i], n) for i in idx])
+        base["value_network"][key] = accuracy(y, [value_rule(examples[i], n) for i in idx])
     report["baselines"] = base
     return report
 
 
-def load_examples(paths: list[str], every: int, limit: int | None, size: int, max_len: int,
-                  cache: str | None = None) -> tuple[dict[str, list[dict]], str]:
-    """Examples per split and the reader's summary, from ``cache`` (a pickle) when it exists, else read and kept."""
+def load_examples(paths: list[str], value: ValueFeature, *, every: int, limit: int | None, size: int,
+                  max_len: int, years: tuple | None = None, cache: str | None = None,
+                  progress: bool = False) -> tuple[dict[str, list[dict]], str]:
+    """Examples per split and the reader's summary, from ``cache`` (a pickle) when it exists, else read and kept.
+
+    A cache holds the value network's outputs: delete it when the value network changes."""
     if cache and os.path.exists(cache):
         with open(cache, "rb") as fh:
             return pickle.load(fh)
-    games, stats = read_unique(paths, every=every, limit=limit, accept=accept_for_outcome, size=size)
-    result = {k: prepare(v, max_len) for k, v in by_split(games).items()}, stats.summary()
+    games, stats = read_unique(paths, every=every, limit=limit, accept=outcome_filter(years), size=size)
+    result = ({k: prepare(v, value, max_len, progress) for k, v in by_split(games).items()}, stats.summary())
     if cache:
         with open(cache, "wb") as fh:
             pickle.dump(result, fh)
@@ -192,15 +262,19 @@ def load_examples(paths: list[str], every: int, limit: int | None, size: int, ma
 
 
 def train(paths: list[str], out: str, *, every: int = 10, limit: int | None = None, epochs: int = 4,
-          hidden: int = 64, batch_size: int = 32, max_len: int = 201, checkpoint: str | None = None,
-          cache: str | None = None, size: int = 19, progress: bool = True, seed: int = 0) -> dict:
+          hidden: int = 64, batch_size: int = 32, max_len: int = 201, years: tuple | None = None,
+          value_net: str | None = None, checkpoint: str | None = None, cache: str | None = None, size: int = 19,
+          progress: bool = True, seed: int = 0) -> dict:
     """Read, split by game, train, write the model file; return its metrics on the held-out test games.
 
-    ``max_len`` moves of each game are kept (the last scored prefix is 200). ``cache`` keeps the prepared
-    examples between runs.
+    ``max_len`` moves of each game are kept (the last scored prefix is 200). ``years`` keeps games dated in a
+    range: train on games the value network ``value_net`` (a policy model file, the shipped one by default)
+    was not trained on. ``cache`` keeps the prepared examples between runs.
     """
     torch.manual_seed(seed)
-    parts, read_summary = load_examples(paths, every, limit, size, max_len, cache)
+    value = ValueFeature.from_file(value_net)
+    parts, read_summary = load_examples(paths, value, every=every, limit=limit, size=size, max_len=max_len,
+                                        years=years, cache=cache, progress=progress)
     train_ex = parts["train"]
     if not train_ex:
         raise ValueError("no usable games to train on")
@@ -219,24 +293,49 @@ def train(paths: list[str], out: str, *, every: int = 10, limit: int | None = No
         progress=progress)
     test = score_prefixes(parts["test"], curves(model, parts["test"]), black_prior)
     meta = {"task": "outcome", "features": list(FEATURES), "board_size": size, "black_prior": black_prior,
-            "data": {"paths": [str(p) for p in paths], "sample_every": every, "games": {k: len(v) for k, v in
-                     parts.items()}, "read": read_summary, "max_len": max_len},
+            "value_net": value.record, "value_stride": value.stride,
+            "data": {"paths": [str(p) for p in paths], "sample_every": every, "years": list(years or []),
+                     "games": {k: len(v) for k, v in parts.items()}, "read": read_summary, "max_len": max_len},
             "history": history, "test": test}
     save_model(out, model, meta)
     return meta
 
 
-def evaluate(paths: list[str], model_path: str, every: int = 1, split: str | None = None) -> dict:
+class OutcomeModel:
+    """A trained outcome model file: the LSTM with the value network it reads."""
+
+    def __init__(self, path: str):
+        self.model, self.meta = load_model(path)
+        if self.meta.get("features") != list(FEATURES) or "value_net" not in self.meta:
+            raise ValueError(f"{path}: an outcome model of an older feature set; train it again")
+        self.value = ValueFeature(self.meta["value_net"], self.meta["value_stride"])
+        self.size = self.meta["board_size"]
+
+    def examples(self, games: list[Game], max_len: int | None = None, progress: bool = False) -> list[dict]:
+        return prepare(games, self.value, max_len, progress)
+
+    def curve(self, game: Game) -> np.ndarray:
+        """P(Black wins) after every move of ``game``. ``ValueError`` for another board size or an unplayable game."""
+        if game.size != self.size:
+            raise ValueError(f"{game.source or 'game'}: board size {game.size}, the model reads {self.size}")
+        example = self.examples([game])
+        if not example:
+            raise ValueError(f"{game.source or 'game'}: cannot be replayed")
+        return curves(self.model, example)[0]
+
+
+def evaluate(paths: list[str], model_path: str, every: int = 1, split: str | None = None,
+             years: tuple | None = None, progress: bool = False) -> dict:
     """Score a model file on games under ``paths`` (all of them, or one split); JSON-ready."""
-    model, meta = load_model(model_path)
-    games, stats = read_unique(paths, every=every, accept=accept_for_outcome, size=meta["board_size"])
+    outcome = OutcomeModel(model_path)
+    games, stats = read_unique(paths, every=every, accept=outcome_filter(years), size=outcome.size)
     if split:
         games = by_split(games)[split]
-    examples = prepare(games)
+    examples = outcome.examples(games, max(PREFIXES) + 1, progress)
     if not examples:
         skipped = ", ".join(f"{k}: {v}" for k, v in stats.skipped.items()) or "nothing read"
-        raise ValueError(f"no usable {meta['board_size']}x{meta['board_size']} games with a result ({skipped})")
-    report = score_prefixes(examples, curves(model, examples), meta["black_prior"])
+        raise ValueError(f"no usable {outcome.size}x{outcome.size} games with a result ({skipped})")
+    report = score_prefixes(examples, curves(outcome.model, examples), outcome.meta["black_prior"])
     report["games"] = len(examples)
     report["skipped"] = dict(stats.skipped)
     return report
@@ -247,13 +346,7 @@ def plot_curve(game: Game, model_path: str, out: str) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    model, meta = load_model(model_path)
-    if game.size != meta["board_size"]:
-        raise ValueError(f"{game.source or 'game'}: board size {game.size}, the model reads {meta['board_size']}")
-    example = prepare([game])
-    if not example:
-        raise ValueError(f"{game.source or 'game'}: cannot be replayed")
-    probs = curves(model, example)[0]
+    probs = OutcomeModel(model_path).curve(game)
     fig, ax = plt.subplots(figsize=(8, 3.5))
     ax.plot(np.arange(1, len(probs) + 1), probs, color="black", lw=1.2)
     ax.axhline(0.5, color="grey", lw=0.6, ls="--")

@@ -144,7 +144,7 @@ def report(examples: list[dict], probs: np.ndarray, bow: np.ndarray, vader_maske
     return out
 
 
-def train(paths: list[str], out: str, *, every: int = 1, epochs: int = 3, max_train: int = 30_000, hidden: int = 64,
+def train(paths: list[str], out: str, *, every: int = 1, epochs: int = 6, max_train: int = 200_000, hidden: int = 64,
           checkpoint: str | None = None, cache: str | None = None, progress: bool = True, seed: int = 0) -> dict:
     """Label, mask, split by game, train the BiLSTM and the baselines, write the model file; return metrics.
 
@@ -182,7 +182,7 @@ def train(paths: list[str], out: str, *, every: int = 1, epochs: int = 3, max_tr
         print(f"epoch {epoch + 1}: loss {loss:.4f} valid {history[-1]['valid']}", file=sys.stderr, flush=True)
 
     fit(model, lambda e: (collate(vocab, b) for b in iter_batches(train_ex, 64, seed=e)), loss_fn, epochs=epochs,
-        lr=2e-3, clip=1.0, checkpoint=checkpoint, desc="sentiment", after_epoch=after, progress=progress)
+        lr=2e-3, lr_decay=0.7, clip=1.0, checkpoint=checkpoint, desc="sentiment", after_epoch=after, progress=progress)
     test = parts["test"]
     bow = bow_logistic(train_ex, vocab)
     masked = [e["masked"] for e in test]

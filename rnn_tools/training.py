@@ -55,11 +55,13 @@ class FitResult:
 
 
 def fit(model: nn.Module, batches: Callable[[int], Iterable], loss_fn: Callable[[nn.Module, object], Tensor], *,
-        epochs: int, lr: float = 2e-3, clip: float | None = 1.0, checkpoint: str | None = None,
+        epochs: int, lr: float = 2e-3, lr_decay: float = 1.0, clip: float | None = 1.0,
+        checkpoint: str | None = None,
         desc: str = "train", after_epoch: Callable[[int, float], None] | None = None,
         progress: bool = True) -> FitResult:
     """Train with Adam; ``batches(epoch)`` yields batches, ``loss_fn(model, batch)`` returns a scalar loss.
 
+    The learning rate of epoch ``e`` (from 0) is ``lr * lr_decay ** e``.
     Gradients are clipped to norm ``clip`` (``clip_grad_norm_``) at every step. With ``checkpoint`` the state
     is saved after every epoch and a run resumes from it.
     """
@@ -71,6 +73,8 @@ def fit(model: nn.Module, batches: Callable[[int], Iterable], loss_fn: Callable[
         opt.load_state_dict(state["optimizer"])
         result.losses, result.epochs_done = list(state["losses"]), int(state["epoch"])
     for epoch in range(result.epochs_done, epochs):
+        for group in opt.param_groups:
+            group["lr"] = lr * lr_decay ** epoch
         model.train()
         total, count = 0.0, 0
         bar = tqdm(batches(epoch), desc=f"{desc} epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)

@@ -1,6 +1,7 @@
 """The tasks of rnn_tools on tiny synthetic games and comments written by the tests themselves."""
 import json
 import random
+import tarfile
 
 import numpy as np
 import pytest
@@ -70,13 +71,33 @@ def test_outcome_features_and_skips(game_dir):
     skipped = stats.skipped
     assert skipped["result by time"] == 1 and skipped["result void"] == 1 and skipped["no moves"] == 1
     assert skipped["unparsable game"] == 1
-    tokens, feats = outcome.game_features(games[0])
+    value = outcome.ValueFeature.from_file()
+    tokens, feats = outcome.game_features(games[0], value)
     assert len(tokens) == len(games[0].moves) and feats.shape == (len(tokens), len(outcome.FEATURES))
+    short_tokens, short = outcome.game_features(games[0], value, limit=12)
+    assert short_tokens == tokens[:12] and np.allclose(short, feats[:12])
     assert feats[0, 0] == 1 and feats[1, 0] == 0  # black moved first
     assert feats[-1, 1] * 100 == pytest.approx(sum(1 for s in games[0].new_board().stones if s) or
                                                _stones_after(games[0], BLACK))
     with pytest.raises(ValueError, match="no moves"):
-        outcome.game_features(Game(size=9))
+        outcome.game_features(Game(size=9), value)
+
+
+def test_value_feature_is_the_value_head_held_between_evaluations():
+    from goengine.game import positions
+    from policy.inference import Policy
+    game = random_game(9, 23, seed=3)
+    value = outcome.ValueFeature.from_file(stride=5)
+    black = value.black_values(game)
+    assert black.shape == (23,) and (black[:4] == 0).all()
+    policy = Policy.load()
+    boards = [board.copy() for board, _, _ in positions(game)]
+    for m in (5, 10, 15, 20):  # after move m: the position before move m + 1, seen from Black
+        v = policy.predict(boards[m])[1]
+        expected = v if boards[m].to_move == BLACK else -v
+        assert black[m - 1] == pytest.approx(expected, abs=1e-5)
+        assert (black[m - 1:m + 4] == black[m - 1]).all()  # held until the next evaluation
+    assert np.allclose(value.black_values(game, limit=12), black[:12])
 
 
 def _stones_after(game, color):
@@ -252,3 +273,57 @@ def test_annotate_and_comment_cli(tmp_path, capsys):
     assert main(["annotate", str(empty), "-o", str(out), "--sentiment-model", model]) == 2
     assert main(["comment", str(tmp_path / "missing.sgf"), "--move", "1"]) == 2
     assert main(["comment", src, "--move", "99"]) == 2
+
+
+def test_term_list_and_matching(tmp_path):
+    from rnn_tools import terms
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "dict_file.txt").write_text("Hane\nBad shape\nThickness / Atsui\nUp\nKo\n")
+    listed = terms.read_term_list(str(tmp_path))
+    assert listed == [["hane"], ["bad shape"], ["thickness", "atsui"], ["ko"]]  # "up" is an everyday word
+    archive = tmp_path / "gtl.tar.xz"
+    with tarfile.open(archive, "w:xz") as tar:
+        tar.add(tmp_path / "data" / "dict_file.txt", arcname="gtl/data/dict_file.txt")
+    assert terms.read_term_list(str(archive)) == listed
+    with pytest.raises(ValueError, match="no such file"):
+        terms.read_term_list(str(tmp_path / "data" / "missing"))
+    hane = terms.term_pattern(["hane"])
+    assert hane.search("Two Hanes here") and hane.search("a hane.") and not hane.search("haneda")
+    assert terms.term_pattern(["bad shape"]).search("This is BAD SHAPE")
+    assert terms.choose_terms(listed, ["a hane", "the hane", "ko"], top=2, min_count=1) == ["hane", "ko"]
+
+
+def test_move_facts_capture_atari_contact():
+    from rnn_tools import terms
+    game = Game(size=5)
+    # Black C2 (7), White C3 (12), Black B3 (11), White E5 (24), Black D3 (13): White C3 in atari, then
+    # White A1 (0), Black C4 (17) captures it
+    game.moves = [(BLACK, 7), (WHITE, 12), (BLACK, 11), (WHITE, 24), (BLACK, 13), (WHITE, 0), (BLACK, 17)]
+    tokens, facts = terms.move_facts(game)
+    col = {name: i for i, name in enumerate(terms.MOVE_FACTS)}
+    assert facts.shape == (7, len(terms.MOVE_FACTS))
+    assert facts[4, col["enemy groups put in atari/4"]] == pytest.approx(0.25)
+    assert facts[6, col["stones captured/10"]] == pytest.approx(0.1)
+    assert facts[1, col["touches an enemy stone"]] == 1 and facts[3, col["touches an enemy stone"]] == 0
+    assert facts[5, col["line from the edge/10"]] == pytest.approx(0.1)
+
+
+def test_terms_task_learns_a_term_that_follows_the_board(tmp_path):
+    from rnn_tools import terms
+    folder = tmp_path / "reviews"
+    games = []
+    for i in range(60):
+        game = random_game(9, 30, seed=500 + i)
+        _, facts = terms.move_facts(game)
+        touch = terms.MOVE_FACTS.index("touches an enemy stone")
+        game.comments = {j + 1: ("A hane here." if facts[j, touch] else "Tenuki, fine.") for j in range(0, 30, 2)}
+        games.append(game)
+    write_games(folder, games)
+    (folder / "dict_file.txt").write_text("Hane\nTenuki\nJoseki\n")
+    report = terms.train_and_score([str(folder)], every=1, epochs=40, hidden=16, size=9, min_count=5,
+                                   progress=False)
+    assert set(report) >= {"logistic", "lstm", "bi-lstm", "term_share"}
+    assert set(report["bi-lstm"]["auc"]) == {"hane", "tenuki"}  # joseki is never used
+    assert report["bi-lstm"]["auc"]["hane"] > 0.8
+    with pytest.raises(ValueError):
+        terms.train_and_score([str(tmp_path / "empty")], every=1, size=9, terms_from=str(folder), progress=False)
