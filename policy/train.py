@@ -299,7 +299,7 @@ def _metrics(row: dict) -> dict:
 def _data_summary(pack: PackedGames, args: argparse.Namespace) -> dict:
     return {"train_pack": str(args.train), "games": len(pack), "positions": pack.num_positions,
             "sources": sorted(os.path.basename(s) for s in pack.summary.get("sources", {})), "steps": args.steps,
-            "batch_size": args.batch_size}
+            "batch_size": args.batch_size, "init": str(args.init) if args.init else None}
 
 
 if __name__ == "__main__":

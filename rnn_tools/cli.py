@@ -1,6 +1,7 @@
 """``python -m rnn_tools``: train and evaluate the tasks, annotate an SGF, comment on a move, draw figures.
 
-Tasks: outcome (1), sentiment (2), tagging (3a), terms (3b), commentary (4a), movelm (5). Paths may be SGF files, folders or
+Tasks: outcome (1), sentiment (2), tagging (3a), terms (3b), commentary (4a),
+comments (4b), movelm (5). Paths may be SGF files, folders or
 archives; without paths ``train`` reads the shared data set. Every command is a thin call into the library.
 """
 from __future__ import annotations
@@ -26,6 +27,8 @@ DEFAULT_PATHS = {
     "tagging": [PRO],
     "terms": [os.path.join(COMMENTARY, "en-gtl-reviews.tar.xz")],
     "commentary": [PRO],
+    "comments": [os.path.join(COMMENTARY, "en-gtl-reviews.tar.xz"),
+                 os.path.join(COMMENTARY, "zh-pro-commentary.tar.xz")],
     "movelm": [PRO],
 }
 SHIPPED = {"outcome": os.path.join(WEIGHTS, "outcome.pt"), "sentiment": os.path.join(WEIGHTS, "sentiment.pt")}
@@ -56,7 +59,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                        checkpoint=args.checkpoint, cache=args.cache, progress=progress)["test"]
     elif args.task == "sentiment":
         from .sentiment import train
-        report = train(paths, args.out or SHIPPED["sentiment"], every=args.every or 1, epochs=args.epochs or 6,
+        report = train(paths, args.out or SHIPPED["sentiment"], every=args.every or 1, epochs=args.epochs or 9,
                        max_train=args.max_train or 200_000, checkpoint=args.checkpoint, cache=args.cache,
                        progress=progress)["test"]
     elif args.task == "tagging":
@@ -65,6 +68,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     elif args.task == "terms":
         from .terms import train_and_score
         report = train_and_score(paths, every=args.every or 2, epochs=args.epochs or 4, progress=progress)
+    elif args.task == "comments":
+        from .comments import train_and_score
+        report = train_and_score(paths, every=args.every or 8, epochs=args.epochs or 3, progress=progress)
     elif args.task == "commentary":
         from .commentary import train_and_score
         report = train_and_score(paths, every=args.every or 40, epochs=args.epochs or 4, progress=progress)

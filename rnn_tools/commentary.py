@@ -33,33 +33,43 @@ def source_vocab_size(size: int) -> int:
     return len(MoveVocab(size)) + MAX_NUMBER
 
 
-def game_examples(game: Game, per_game: int, rng: random.Random) -> list[dict]:
-    """Up to ``per_game`` examples ``{src, features, refs, target}`` at random moves of ``game``."""
-    vocab = MoveVocab(game.size)
-    number0 = len(vocab) - 1
+def replay_events(game: Game) -> tuple[list, list[np.ndarray]]:
+    """The commentator's event and the engine facts of every move (up to an illegal move, if any)."""
     placed: dict[int, int] = {}
     rows, events = [], []
     previous = None
     try:
         for i, (board, color, point) in enumerate(positions(game)):
-            ev = event(board, color, point, i + 1, placed, previous)
-            events.append(ev)
+            events.append(event(board, color, point, i + 1, placed, previous))
             rows.append(_facts(board, color, point))
             if point != board.pass_move:
                 placed[point] = i + 1
             previous = point
     except ValueError:
         pass  # keep the moves before an illegal one
-    chosen = rng.sample(range(len(events)), min(per_game, len(events)))
+    return events, rows
+
+
+def move_source(game: Game, rows: list[np.ndarray], i: int) -> tuple[list[int], np.ndarray]:
+    """The source for move ``i`` (0-based): the last ``WINDOW`` moves as (move number, move) token pairs, and
+    their facts (zeros under the number tokens)."""
+    vocab = MoveVocab(game.size)
+    number0 = len(vocab) - 1
+    src, feats = [], []
+    for j in range(max(0, i - WINDOW + 1), i + 1):
+        src += [number0 + min(j + 1, MAX_NUMBER), vocab.encode([game.moves[j][1]])[0]]
+        feats += [np.zeros(N_FEATURES, np.float32), rows[j]]
+    return src, np.stack(feats)
+
+
+def game_examples(game: Game, per_game: int, rng: random.Random) -> list[dict]:
+    """Up to ``per_game`` examples ``{src, features, refs, target}`` at random moves of ``game``."""
+    events, rows = replay_events(game)
     out = []
-    for i in chosen:
-        lo = max(0, i - WINDOW + 1)
-        src, feats = [], []
-        for j in range(lo, i + 1):
-            src += [number0 + min(j + 1, MAX_NUMBER), vocab.encode([game.moves[j][1]])[0]]
-            feats += [np.zeros(N_FEATURES, np.float32), rows[j]]
+    for i in rng.sample(range(len(events)), min(per_game, len(events))):
+        src, feats = move_source(game, rows, i)
         refs = [render(events[i], k) for k in range(len(TEMPLATES[events[i].kind]))]
-        out.append({"src": src, "features": np.stack(feats), "refs": refs, "target": rng.choice(refs),
+        out.append({"src": src, "features": feats, "refs": refs, "target": rng.choice(refs),
                     "kind": events[i].kind})
     return out
 

@@ -53,14 +53,16 @@ def examples_from_games(games: list[Game]) -> list[dict]:
     return out
 
 
-def read_commentary(paths: list[str], every: int = 1) -> dict[str, list[dict]]:
-    """Examples per split, the split made by game. Only the ``Cleansgf`` games of the Chinese archive are used."""
-    def accept(game: Game) -> str | None:
-        if "zh-pro-commentary" in game.source and "/Cleansgf/" not in game.source:
-            return "derived file"
-        return None if game.comments else "no comments"
+def accept_commented(game: Game) -> str | None:
+    """Games with comments; of the Chinese archive only the ``Cleansgf`` games (the rest are derived files)."""
+    if "zh-pro-commentary" in game.source and "/Cleansgf/" not in game.source:
+        return "derived file"
+    return None if game.comments else "no comments"
 
-    games, _ = read_unique(paths, every=every, accept=accept, size=None, check_legal=False)
+
+def read_commentary(paths: list[str], every: int = 1) -> dict[str, list[dict]]:
+    """Examples per split, the split made by game."""
+    games, _ = read_unique(paths, every=every, accept=accept_commented, size=None, check_legal=False)
     return {k: examples_from_games(v) for k, v in by_split(games).items()}
 
 
@@ -144,7 +146,7 @@ def report(examples: list[dict], probs: np.ndarray, bow: np.ndarray, vader_maske
     return out
 
 
-def train(paths: list[str], out: str, *, every: int = 1, epochs: int = 6, max_train: int = 200_000, hidden: int = 64,
+def train(paths: list[str], out: str, *, every: int = 1, epochs: int = 9, max_train: int = 200_000, hidden: int = 64,
           checkpoint: str | None = None, cache: str | None = None, progress: bool = True, seed: int = 0) -> dict:
     """Label, mask, split by game, train the BiLSTM and the baselines, write the model file; return metrics.
 

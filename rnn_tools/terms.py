@@ -177,6 +177,7 @@ class MoveLogistic(nn.Module):
     def __init__(self, vocab_size: int, n_terms: int):
         super().__init__()
         self.token = nn.Embedding(vocab_size, n_terms)
+        nn.init.zeros_(self.token.weight)  # a logistic regression starts from zero, not from N(0, 1) noise
         self.facts = nn.Linear(len(MOVE_FACTS), n_terms)
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor, features: torch.Tensor) -> torch.Tensor:

@@ -324,6 +324,25 @@ def test_terms_task_learns_a_term_that_follows_the_board(tmp_path):
                                    progress=False)
     assert set(report) >= {"logistic", "lstm", "bi-lstm", "term_share"}
     assert set(report["bi-lstm"]["auc"]) == {"hane", "tenuki"}  # joseki is never used
-    assert report["bi-lstm"]["auc"]["hane"] > 0.8
+    assert report["bi-lstm"]["auc"]["hane"] > 0.8 and report["logistic"]["auc"]["hane"] > 0.8
     with pytest.raises(ValueError):
         terms.train_and_score([str(tmp_path / "empty")], every=1, size=9, terms_from=str(folder), progress=False)
+
+
+def test_real_comments_task(tmp_path):
+    from rnn_tools import comments
+    folder = tmp_path / "reviews"
+    write_commented_games(folder, count=30, moves=12, seed=700)
+    game = read_game(str(next(folder.glob("*.sgf"))))
+    examples = comments.comment_examples(game)
+    assert len(examples) == 6 and examples[0]["lang"] == "en"
+    assert len(examples[2]["src"]) == 2 * 3 and examples[2]["features"].shape == (6, comments.N_FEATURES)
+    report = comments.train_and_score([str(folder)], every=1, epochs=2, hidden=16, size=9, progress=False)
+    for name in ("seq2seq", "text_only"):
+        assert np.isfinite(report[name]["all"]["perplexity"]) and report[name]["all"]["perplexity"] > 1
+        assert 0 <= report[name]["en"]["bleu"] <= 100
+    assert len(report["samples"]) == min(10, report["scored"])
+    from rnn_tools.encoding import BOS_ID, TextVocab
+    vocab = TextVocab.build([e["target"] for e in examples], min_freq=1)
+    src, lengths, feats, tgt = comments.collate(vocab, examples[:2], see_game=False)
+    assert src.shape == (2, 1) and lengths.tolist() == [1, 1] and tgt[0, 0].item() == BOS_ID
