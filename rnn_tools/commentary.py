@@ -134,7 +134,7 @@ def bleu(hypotheses: list[str], examples: list[dict]) -> float:
     import sacrebleu
     n_refs = max(len(e["refs"]) for e in examples)
     streams = [[e["refs"][k % len(e["refs"])] for e in examples] for k in range(n_refs)]
-    return float(sacrebleu.corpus_bleu(hypotheses, streams).score)
+    return float(sacrebleu.corpus_bleu(hypotheses, streams, force=True).score)  # already whitespace tokens
 
 
 def train_and_score(paths: list[str], *, every: int = 40, per_game: int = 30, epochs: int = 4, hidden: int = 128,
