@@ -1,10 +1,13 @@
 """Task 5, a move language model: an LSTM reads the moves so far and predicts the next one.
 
-Scored on held-out games by top-1 / top-5 accuracy and perplexity, beside a unigram (move frequency) baseline.
+Scored on held-out games by top-1 / top-5 accuracy and perplexity, beside a unigram (move frequency) baseline and
+the CNN policy network on the same positions. The CNN's own training stopped at 2019, so the comparison that is
+fair to both is on the held-out games from 2020 on (``recent``); on all test games the CNN has seen most of them.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -66,11 +69,24 @@ def unigram(train: list[list[int]], test: list[list[int]], vocab_size: int) -> d
             "perplexity": float(np.exp(-logp[y].mean())), "moves": int(len(y))}
 
 
+def cnn_policy(games: list[Game], max_len: int = 300, policy_path: str | None = None) -> dict:
+    """The CNN policy (the shipped one by default) on the first ``max_len`` moves of ``games``: top-1, top-5 and
+    perplexity (its softmax runs over the legal moves only)."""
+    from policy.evaluate import evaluate_games
+    from policy.inference import Policy
+    short = [replace(g, moves=g.moves[:max_len]) for g in games if g.moves]
+    result = evaluate_games(Policy.load(policy_path), short)
+    return {"top1": result["top1"], "top5": result["top5"], "perplexity": math.exp(result["nll"]),
+            "moves": result["positions"]}
+
+
 def train(paths: list[str], out: str | None = None, *, every: int = 15, epochs: int = 3, hidden: int = 256,
-          size: int = 19, checkpoint: str | None = None, progress: bool = True, seed: int = 0) -> dict:
+          size: int = 19, checkpoint: str | None = None, compare_cnn: bool = True, progress: bool = True,
+          seed: int = 0) -> dict:
     torch.manual_seed(seed)
     games, _ = read_unique(paths, every=every, size=size)
-    parts = {k: sequences(v) for k, v in by_split(games).items()}
+    split_games = by_split(games)
+    parts = {k: sequences(v) for k, v in split_games.items()}
     if not parts["train"]:
         raise ValueError("no usable games to train on")
     vocab_size = len(MoveVocab(size))
@@ -79,6 +95,12 @@ def train(paths: list[str], out: str | None = None, *, every: int = 15, epochs: 
         lr=2e-3, clip=1.0, checkpoint=checkpoint, desc="move LM", progress=progress)
     metrics = {"games": {k: len(v) for k, v in parts.items()}, "lstm": score(model, parts["test"]),
                "unigram": unigram(parts["train"], parts["test"], vocab_size)}
+    if compare_cnn:
+        recent = [g for g in split_games["test"] if g.moves and (g.info.year or 0) >= 2020]
+        metrics["cnn_policy"] = cnn_policy(split_games["test"])
+        if recent:
+            metrics["recent"] = {"games": len(recent), "lstm": score(model, sequences(recent)),
+                                 "cnn_policy": cnn_policy(recent)}
     if out:
         save_model(out, model, {"task": "movelm", "board_size": size, "test": metrics})
     return metrics

@@ -163,6 +163,8 @@ def test_move_lm(game_dir, tmp_path):
                            progress=False)
     assert metrics["lstm"]["top1"] <= metrics["lstm"]["top5"] <= 1
     assert metrics["unigram"]["perplexity"] > 1
+    cnn = metrics["cnn_policy"]
+    assert cnn["top1"] <= cnn["top5"] <= 1 and cnn["moves"] == metrics["lstm"]["moves"]
     load_model(str(tmp_path / "lm.pt"))
 
 
