@@ -174,6 +174,21 @@ def positions(game: Game, **rules) -> Iterator[tuple[Board, int, int]]:
             raise ReplayError(game, i, exc) from exc
 
 
+def positions_after(game: Game, **rules) -> Iterator[tuple[Board, int, int]]:
+    """Replay ``game``, yielding (board after the move, colour, point) for every move: what a move did.
+
+    The same Board object is yielded each time: copy it to keep a position. Raises ``ReplayError`` at the first
+    illegal move.
+    """
+    board = game.new_board(**rules)
+    for i, (color, point) in enumerate(game.moves):
+        try:
+            board.play(point, color)
+        except IllegalMove as exc:
+            raise ReplayError(game, i, exc) from exc
+        yield board, color, point
+
+
 def replay(game: Game, upto: int | None = None, **rules) -> Board:
     """The board after the first ``upto`` moves (all moves by default). Raises ``ReplayError``."""
     board = game.new_board(**rules)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from goengine.board import BLACK
+from goengine.board import BLACK, neighbor_table
 from goengine.game import Game, positions
 
 from .commentator import TEMPLATES, event, render
@@ -81,19 +81,15 @@ def _facts(board, color: int, point: int) -> np.ndarray:
     if point == board.pass_move:
         f[5] = 1
         return f
-    size = board.size
-    row, col = divmod(point, size)
     own, opp = set(), set()
     opp_libs = [5]
     own_libs = [5]
-    for r, c in ((row - 1, col), (row + 1, col), (row, col - 1), (row, col + 1)):
-        if 0 <= r < size and 0 <= c < size:
-            q = r * size + c
-            s = board.stones[q]
-            if s:
-                g = min(board.group_stones(q))
-                (own if s == color else opp).add(g)
-                (own_libs if s == color else opp_libs).append(board.liberties(q))
+    for q in neighbor_table(board.size)[point]:
+        s = board.stones[q]
+        if s:
+            g = min(board.group_stones(q))
+            (own if s == color else opp).add(g)
+            (own_libs if s == color else opp_libs).append(board.liberties(q))
     f[1], f[2] = len(own) / 4, len(opp) / 4
     f[3], f[4] = min(opp_libs) / 5, min(own_libs) / 5
     return f

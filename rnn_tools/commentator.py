@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from goengine.board import BLACK, Board
+from goengine.board import BLACK, Board, neighbor_table
 from goengine.coords import to_gtp
 from goengine.game import Game, positions
 
@@ -64,7 +64,7 @@ def event(board: Board, color: int, point: int, number: int, placed: dict[int, i
     if point == board.pass_move:
         return Event("pass", {"who": who})
     v = to_gtp(point, size)
-    nbrs = [q for q in _neighbours(point, size)]
+    nbrs = neighbor_table(size)[point]
     opp_groups = _distinct_groups(board, nbrs, 3 - color)
     own_groups = _distinct_groups(board, nbrs, color)
     base = {"who": who, "v": v}
@@ -91,15 +91,6 @@ def event(board: Board, color: int, point: int, number: int, placed: dict[int, i
     if previous is not None and previous in nbrs:
         return Event("contact", dict(base, ref=number - 1))
     return Event("play", dict(base, where=_region(point, size)))
-
-
-def _neighbours(point: int, size: int) -> list[int]:
-    row, col = divmod(point, size)
-    out = []
-    for r, c in ((row - 1, col), (row + 1, col), (row, col - 1), (row, col + 1)):
-        if 0 <= r < size and 0 <= c < size:
-            out.append(r * size + c)
-    return out
 
 
 def _distinct_groups(board: Board, points: list[int], color: int) -> list[list[int]]:

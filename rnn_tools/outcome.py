@@ -19,8 +19,8 @@ from tqdm import tqdm
 
 from goengine.board import BLACK, WHITE
 from goengine.features import game_features as position_planes
-from goengine.game import Game, positions
-from policy.checkpoint import model_from_record, read_record
+from goengine.game import Game, positions_after
+from policy.checkpoint import DEFAULT_WEIGHTS, model_from_record, read_record
 
 from .data import by_split, iter_batches, read_unique
 from .encoding import MoveVocab, pad_batch
@@ -82,7 +82,6 @@ class ValueFeature:
     @classmethod
     def from_file(cls, path: str | None = None, stride: int = VALUE_STRIDE) -> "ValueFeature":
         """The network of a policy model file (the shipped one when ``path`` is None)."""
-        from policy.checkpoint import DEFAULT_WEIGHTS
         return cls(read_record(path or DEFAULT_WEIGHTS), stride)
 
     @torch.no_grad()
@@ -133,13 +132,8 @@ def game_features(game: Game, value: ValueFeature, limit: int | None = None) -> 
     stones = np.zeros((t, n, n), dtype=np.int8)
     feats = np.zeros((t, len(FEATURES)), dtype=np.float32)
     komi = game.komi
-    for i, (board, color, point) in enumerate(positions(game)):
-        if i:
-            _after(board, i - 1, moves[i - 1][0], stones, feats)
-        if i == t:
-            break
-    else:
-        _after(board, t - 1, moves[-1][0], stones, feats)
+    for i, (board, color, _) in zip(range(t), positions_after(game)):
+        _after(board, i, color, stones, feats)
     black, white = influence_area(stones)
     feats[:, 5], feats[:, 6] = black / 100, white / 100
     feats[:, 9] = (DEFAULT_KOMI if komi is None else komi) / 10

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from goengine.board import BLACK
-from goengine.game import Game, positions
+from goengine.game import Game, positions_after
 
 from .data import by_split, iter_batches, read_unique
 from .encoding import MoveVocab, pad_batch
@@ -34,13 +34,8 @@ def capture_tags(game: Game) -> tuple[list[int], np.ndarray, np.ndarray]:
     tags = np.zeros(t, dtype=np.int64)
     feats = np.zeros((t, N_FEATURES), dtype=np.float32)
     placed_by = {}
-    pending = None
-    board = None
-    for i, (board, color, point) in enumerate(positions(game)):
-        if pending is not None:
-            _after(board, pending, game, placed_by, tags, feats)
-        pending = i
-    _after(board, pending, game, placed_by, tags, feats)
+    for i, (board, _, _) in enumerate(positions_after(game)):
+        _after(board, i, game, placed_by, tags, feats)
     return MoveVocab(game.size).encode(p for _, p in game.moves), feats, tags
 
 

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from goengine.board import BLACK
-from goengine.game import Game, positions
+from goengine.board import BLACK, neighbor_table
+from goengine.game import Game, positions_after
 
 from .data import by_split, iter_batches, read_unique
 from .encoding import MoveVocab, pad_batch
@@ -94,19 +94,17 @@ def move_facts(game: Game) -> tuple[list[int], np.ndarray]:
         raise ValueError(f"{game.source or 'game'}: no moves")
     t = len(game.moves)
     feats = np.zeros((t, len(MOVE_FACTS)), dtype=np.float32)
-    captures_before = 0
-    board = None
-    for i, (board, color, point) in enumerate(positions(game)):
-        if i:
-            _facts(board, game.moves, i - 1, captures_before, feats)
-        captures_before = board.captures[color]
-    _facts(board, game.moves, t - 1, captures_before, feats)
+    captures_before = [0, 0, 0]
+    for i, (board, _, _) in enumerate(positions_after(game)):
+        _facts(board, game.moves, i, captures_before, feats)
+        captures_before = list(board.captures)
     feats[:, 10] = np.arange(1, t + 1) / 300
     return MoveVocab(game.size).encode(p for _, p in game.moves), feats
 
 
-def _facts(board, moves: list[tuple[int, int]], i: int, captures_before: int, feats: np.ndarray) -> None:
-    """The facts of move ``i`` read from ``board``, the position right after it."""
+def _facts(board, moves: list[tuple[int, int]], i: int, captures_before: list[int], feats: np.ndarray) -> None:
+    """The facts of move ``i`` read from ``board``, the position right after it (``captures_before``: the
+    prisoner counts before it)."""
     color, point = moves[i]
     feats[i, 0] = color == BLACK
     if point == board.pass_move:
@@ -114,11 +112,10 @@ def _facts(board, moves: list[tuple[int, int]], i: int, captures_before: int, fe
         return
     size = board.size
     row, col = divmod(point, size)
-    neighbours = [r * size + c for r, c in ((row - 1, col), (row + 1, col), (row, col - 1), (row, col + 1))
-                  if 0 <= r < size and 0 <= c < size]
+    neighbours = neighbor_table(size)[point]
     enemy = [q for q in neighbours if board.stones[q] not in (0, color)]
     feats[i, 2] = min(board.liberties(point), 4) / 4
-    feats[i, 3] = min(board.captures[color] - captures_before, 10) / 10
+    feats[i, 3] = min(board.captures[color] - captures_before[color], 10) / 10
     feats[i, 4] = len({min(board.group_stones(q)) for q in enemy if board.liberties(q) == 1}) / 4
     feats[i, 5] = bool(enemy)
     feats[i, 6] = any(board.stones[q] == color for q in neighbours)
