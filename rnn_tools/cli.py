@@ -55,7 +55,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.task == "outcome":
         from .outcome import train
         report = train(paths, args.out or SHIPPED["outcome"], every=args.every or 10, limit=args.limit,
-                       epochs=args.epochs or 4, years=year_range(args.years), value_net=args.value_net,
+                       epochs=args.epochs or 6, years=year_range(args.years), value_net=args.value_net,
                        checkpoint=args.checkpoint, cache=args.cache, progress=progress)["test"]
     elif args.task == "sentiment":
         from .sentiment import train

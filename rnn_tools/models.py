@@ -66,23 +66,29 @@ class TokenInput(nn.Module):
 
 
 class SequenceTagger(nn.Module):
-    """Many-to-many: one output vector of ``n_out`` logits per step (causal unless ``bidirectional``)."""
+    """Many-to-many: one output vector of ``n_out`` logits per step (causal unless ``bidirectional``).
+
+    With ``skip`` the output layer reads the step's features beside the RNN's output (a skip connection), so a
+    feature that already predicts the target well reaches the output in a straight line.
+    """
 
     def __init__(self, vocab_size: int, n_out: int, embed: int = 64, hidden: int = 128, features: int = 0,
                  kind: str = "lstm", bidirectional: bool = False, impl: str = "builtin", num_layers: int = 1,
-                 dropout: float = 0.0):
+                 dropout: float = 0.0, skip: bool = False):
         super().__init__()
         self.config = dict(type="tagger", vocab_size=vocab_size, n_out=n_out, embed=embed, hidden=hidden,
                            features=features, kind=kind, bidirectional=bidirectional, impl=impl,
-                           num_layers=num_layers, dropout=dropout)
+                           num_layers=num_layers, dropout=dropout, skip=skip)
         self.input = TokenInput(vocab_size, embed, features)
         self.rnn = RNNLayer(kind, self.input.size, hidden, bidirectional, impl, num_layers)
         self.drop = nn.Dropout(dropout)
-        self.head = nn.Linear(self.rnn.output_size, n_out)
+        self.skip = skip and features > 0
+        self.head = nn.Linear(self.rnn.output_size + (features if self.skip else 0), n_out)
 
     def forward(self, tokens: Tensor, lengths: Tensor, features: Tensor | None = None) -> Tensor:
         out, _ = self.rnn(self.input(tokens, features), lengths)
-        return self.head(self.drop(out))
+        out = self.drop(out)
+        return self.head(torch.cat([out, features], dim=-1) if self.skip else out)
 
 
 class SequenceClassifier(nn.Module):
@@ -124,15 +130,17 @@ class Seq2Seq(nn.Module):
     """Encoder-decoder: a bidirectional GRU reads the source, a GRU decoder writes the target.
 
     With ``attention`` the decoder combines its state with a Luong context over the encoder outputs at every
-    step; without it, it sees only the encoder's final state. Training uses teacher forcing (the true previous
+    step; without it, it sees only the encoder's final state. ``dropout`` applies to the source and target
+    embeddings and to the layer before the output (training only). Training uses teacher forcing (the true previous
     token is fed in); ``greedy`` and ``beam_search`` decode.
     """
 
     def __init__(self, src_vocab: int, tgt_vocab: int, embed: int = 64, hidden: int = 128, attention: bool = True,
-                 src_features: int = 0):
+                 src_features: int = 0, dropout: float = 0.0):
         super().__init__()
         self.config = dict(type="seq2seq", src_vocab=src_vocab, tgt_vocab=tgt_vocab, embed=embed, hidden=hidden,
-                           attention=attention, src_features=src_features)
+                           attention=attention, src_features=src_features, dropout=dropout)
+        self.drop = nn.Dropout(dropout)
         self.src_input = TokenInput(src_vocab, embed, src_features)
         self.encoder = RNNLayer("gru", self.src_input.size, hidden, bidirectional=True)
         self.bridge = nn.Linear(2 * hidden, hidden)
@@ -143,19 +151,19 @@ class Seq2Seq(nn.Module):
         self.out = nn.Linear(hidden, tgt_vocab)
 
     def encode(self, src: Tensor, lengths: Tensor, features: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
-        keys, last = self.encoder(self.src_input(src, features), lengths)
+        keys, last = self.encoder(self.drop(self.src_input(src, features)), lengths)
         mask = length_mask(lengths, src.shape[1]).to(src.device)
         return keys, mask, torch.tanh(self.bridge(last))
 
     def step(self, token: Tensor, state: Tensor, keys: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor | None]:
         """One decoder step: (log-probabilities ``(B, V)``, new state, attention weights or None)."""
-        state = self.decoder(self.tgt_embed(token), state)
+        state = self.decoder(self.drop(self.tgt_embed(token)), state)
         weights = None
         mixed = state
         if self.attention is not None:
             context, weights = self.attention(state, keys, mask)
             mixed = torch.cat([state, context], dim=-1)
-        return torch.log_softmax(self.out(torch.tanh(self.combine(mixed))), dim=-1), state, weights
+        return torch.log_softmax(self.out(self.drop(torch.tanh(self.combine(mixed)))), dim=-1), state, weights
 
     def forward(self, src: Tensor, lengths: Tensor, tgt: Tensor, features: Tensor | None = None) -> Tensor:
         """Teacher forcing: ``tgt (B, L)`` starts with ``<bos>``; returns log-probabilities for ``tgt[:, 1:]``."""

@@ -85,6 +85,21 @@ def test_tagger_shapes_and_causality(impl, bidirectional):
     assert torch.allclose(out[0, :3], out2[0, :3]) != bidirectional
 
 
+def test_tagger_skip_connection_reads_the_features(tmp_path):
+    model = SequenceTagger(20, 1, embed=4, hidden=8, features=2, skip=True, dropout=0.5).eval()
+    assert model.head.in_features == 8 + 2
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.weight[0, -2] = 1.0  # the output is the first feature, whatever the RNN says
+        model.head.bias.zero_()
+    tokens, lengths = pad_batch([[4, 5, 6], [7, 8]])
+    feats = torch.randn(2, 3, 2)
+    assert torch.allclose(model(tokens, lengths, feats)[..., 0], feats[..., 0])
+    path = str(tmp_path / "skip.pt")
+    save_model(path, model, {})
+    assert torch.allclose(load_model(path)[0](tokens, lengths, feats), model(tokens, lengths, feats))
+
+
 def test_training_lowers_loss_and_clips():
     model = SequenceClassifier(12, 2, embed=8, hidden=8, dropout=0.0)
     tokens, lengths = pad_batch([[4, 5, 6], [7, 8], [4, 4, 4, 5], [9]])
