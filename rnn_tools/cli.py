@@ -70,7 +70,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         report = train_and_score(paths, every=args.every or 2, epochs=args.epochs or 4, progress=progress)
     elif args.task == "comments":
         from .comments import train_and_score
-        report = train_and_score(paths, every=args.every or 8, epochs=args.epochs or 3, progress=progress)
+        report = train_and_score(paths, every=args.every or 8, epochs=args.epochs or 5, progress=progress)
     elif args.task == "commentary":
         from .commentary import train_and_score
         report = train_and_score(paths, every=args.every or 40, epochs=args.epochs or 4, progress=progress)

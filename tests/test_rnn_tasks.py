@@ -338,9 +338,20 @@ def test_real_comments_task(tmp_path):
     game = read_game(str(next(folder.glob("*.sgf"))))
     examples = comments.comment_examples(game)
     assert len(examples) == 6 and examples[0]["lang"] == "en"
-    assert len(examples[2]["src"]) == 2 * 3 and examples[2]["features"].shape == (6, comments.N_FEATURES)
-    report = comments.train_and_score([str(folder)], every=1, epochs=2, hidden=16, size=9, progress=False)
-    for name in ("seq2seq", "text_only"):
+    src, feats = examples[2]["src"], examples[2]["features"]
+    assert len(src) == 2 * 3 and feats.shape == (6, comments.n_features(9))
+    for k in range(1, 6, 2):  # move tokens carry their column and row, number tokens none
+        row, col = divmod(game.moves[k // 2][1], 9)
+        coords = feats[k, comments.N_FEATURES:]
+        assert coords[col] == 1 and coords[9 + row] == 1 and coords.sum() == 2
+        assert not feats[k - 1, comments.N_FEATURES:].any()
+    report = comments.train_and_score([str(folder)], every=1, epochs=2, tune_epochs=1, hidden=16, size=9,
+                                      progress=False)
+    assert [h["epoch"] for h in report["language_model"]["history"]] == [0, 1, 2]
+    for name, epochs in (("text_only", 1), ("seq2seq", 1)):
+        history = report[name]["history"]
+        assert [h["epoch"] for h in history] == list(range(epochs + 1))
+        assert history[report[name]["kept_epoch"]]["valid_perplexity"] == min(h["valid_perplexity"] for h in history)
         assert np.isfinite(report[name]["all"]["perplexity"]) and report[name]["all"]["perplexity"] > 1
         assert 0 <= report[name]["en"]["bleu"] <= 100
     assert len(report["samples"]) == min(10, report["scored"])
