@@ -82,10 +82,11 @@ def collate(vocab: TextVocab, batch: list[dict], see_game: bool = True):
     return src, lengths, feats, tgt
 
 
-def loss_fn(model: nn.Module, batch) -> torch.Tensor:
+def loss_fn(model: nn.Module, batch, reduction: str = "mean") -> torch.Tensor:
+    """Negative log-likelihood of the target tokens after ``<bos>`` (padding left out)."""
     src, lengths, feats, tgt = batch
     logp = model(src, lengths, tgt, feats)
-    return nn.functional.nll_loss(logp.transpose(1, 2), tgt[:, 1:], ignore_index=PAD_ID)
+    return nn.functional.nll_loss(logp.transpose(1, 2), tgt[:, 1:], ignore_index=PAD_ID, reduction=reduction)
 
 
 @torch.no_grad()
@@ -93,11 +94,9 @@ def perplexity(model: Seq2Seq, vocab: TextVocab, examples: list[dict], see_game:
     """exp of the mean negative log-likelihood per target token (``<eos>`` included, padding left out)."""
     total, count = 0.0, 0
     for batch in iter_batches(examples, 128):
-        src, lengths, feats, tgt = collate(vocab, batch, see_game)
-        logp = model(src, lengths, tgt, feats)
-        total += float(nn.functional.nll_loss(logp.transpose(1, 2), tgt[:, 1:], ignore_index=PAD_ID,
-                                              reduction="sum"))
-        count += int((tgt[:, 1:] != PAD_ID).sum())
+        tensors = collate(vocab, batch, see_game)
+        total += float(loss_fn(model, tensors, reduction="sum"))
+        count += int((tensors[-1][:, 1:] != PAD_ID).sum())  # the target tokens scored
     return math.exp(total / max(1, count))
 
 
@@ -129,6 +128,7 @@ def fit_kept_best(model: Seq2Seq, vocab: TextVocab, train_ex: list[dict], valid:
                   epochs: int, lr: float, name: str, progress: bool = True, seed: int = 0) -> dict:
     """Train ``model``, score the validation comments before and after every epoch, and leave the model at its
     lowest validation perplexity; return ``{perplexity, epoch, history}`` (epoch 0: the weights it started with)."""
+    model.eval()  # epoch 0 is scored without dropout, like every later epoch
     best = {"perplexity": perplexity(model, vocab, valid, see_game), "epoch": 0}
     best["state"] = copy.deepcopy(model.state_dict())
     best["history"] = [{"epoch": 0, "valid_perplexity": best["perplexity"]}]
