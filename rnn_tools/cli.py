@@ -55,7 +55,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.task == "outcome":
         from .outcome import train
         report = train(paths, args.out or SHIPPED["outcome"], every=args.every or 10, limit=args.limit,
-                       epochs=args.epochs or 6, years=year_range(args.years), value_net=args.value_net,
+                       epochs=args.epochs or 6, members=args.members, years=year_range(args.years),
+                       value_net=args.value_net,
                        checkpoint=args.checkpoint, cache=args.cache, progress=progress)["test"]
     elif args.task == "sentiment":
         from .sentiment import train
@@ -64,7 +65,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                        progress=progress)["test"]
     elif args.task == "tagging":
         from .tagging import train_and_score
-        report = train_and_score(paths, every=args.every or 30, epochs=args.epochs or 3, progress=progress)
+        report = train_and_score(paths, every=args.every or 30, epochs=args.epochs or 3, inputs=args.input,
+                                 progress=progress)
     elif args.task == "terms":
         from .terms import train_and_score
         report = train_and_score(paths, every=args.every or 2, epochs=args.epochs or 4, progress=progress)
@@ -145,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="stop after this many games")
     p.add_argument("--years", help="outcome: only games dated in this range, e.g. 2020-2022 or 2020-")
     p.add_argument("--value-net", help="outcome: policy model file whose value head is a feature (default: shipped)")
+    p.add_argument("--members", type=int, default=5, help="outcome: LSTMs in the ensemble (default 5)")
+    p.add_argument("--input", choices=["board", "flat"], default="board",
+                   help="tagging: board planes read by a board-shaped cell, or move tokens (default board)")
     p.add_argument("--max-train", type=int, help="sentiment: at most this many training sentences (default 200000)")
     p.add_argument("--checkpoint", help="resumable checkpoint file, written after every epoch")
     p.add_argument("--cache", help="pickle of the prepared examples, reused when it exists (outcome, sentiment)")

@@ -27,7 +27,7 @@ from .data import by_split, iter_batches, read_unique
 from .encoding import PAD_ID, MoveVocab, TextVocab, pad_batch, tokenize
 from .models import Seq2Seq
 from .sentiment import accept_commented, is_chinese
-from .training import fit
+from .training import KeepBest, fit
 
 MAX_TOKENS = 30
 
@@ -128,23 +128,18 @@ def fit_kept_best(model: Seq2Seq, vocab: TextVocab, train_ex: list[dict], valid:
                   epochs: int, lr: float, name: str, progress: bool = True, seed: int = 0) -> dict:
     """Train ``model``, score the validation comments before and after every epoch, and leave the model at its
     lowest validation perplexity; return ``{perplexity, epoch, history}`` (epoch 0: the weights it started with)."""
-    model.eval()  # epoch 0 is scored without dropout, like every later epoch
-    best = {"perplexity": perplexity(model, vocab, valid, see_game), "epoch": 0}
-    best["state"] = copy.deepcopy(model.state_dict())
-    best["history"] = [{"epoch": 0, "valid_perplexity": best["perplexity"]}]
 
-    def keep_best(epoch: int, loss: float) -> None:
+    def validation() -> tuple[float, dict]:
         ppl = perplexity(model, vocab, valid, see_game)
-        best["history"].append({"epoch": epoch + 1, "loss": loss, "valid_perplexity": ppl})
-        print(f"{name} epoch {epoch + 1}: loss {loss:.4f} valid perplexity {ppl:.2f}", file=sys.stderr, flush=True)
-        if ppl < best["perplexity"]:
-            best.update(perplexity=ppl, epoch=epoch + 1, state=copy.deepcopy(model.state_dict()))
+        return ppl, {"valid_perplexity": ppl}
 
+    keep = KeepBest(model.eval(), validation, higher_is_better=False, name=name)  # epoch 0 without dropout too
+    keep.consider(0)
     torch.manual_seed(seed)
     fit(model, lambda e: (collate(vocab, b, see_game) for b in iter_batches(train_ex, 64, seed=e)), loss_fn,
-        epochs=epochs, lr=lr, clip=1.0, desc=name, after_epoch=keep_best, progress=progress)
-    model.load_state_dict(best.pop("state"))
-    return best
+        epochs=epochs, lr=lr, clip=1.0, desc=name, after_epoch=keep, progress=progress)
+    epoch = keep.restore()
+    return {"perplexity": keep.history[epoch]["valid_perplexity"], "epoch": epoch, "history": keep.history}
 
 
 def train_and_score(paths: list[str], *, every: int = 8, epochs: int = 5, tune_epochs: int = 3, hidden: int = 128,

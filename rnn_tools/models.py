@@ -10,7 +10,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .cells import make_recurrent
+from .cells import make_recurrent, reverse_padded
 from .encoding import BOS_ID, EOS_ID, PAD_ID, length_mask, one_hot
 
 BUILTIN = {"elman": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -89,6 +89,46 @@ class SequenceTagger(nn.Module):
         out, _ = self.rnn(self.input(tokens, features), lengths)
         out = self.drop(out)
         return self.head(torch.cat([out, features], dim=-1) if self.skip else out)
+
+
+class BoardTagger(nn.Module):
+    """Many-to-many over board planes: every point of the board runs the same recurrent cell over time, reading
+    the ``kernel × kernel`` window of planes around it (a convolutional RNN whose recurrence is per point), and
+    each step's logits are read from the state at one point, the move's.
+
+    Every point shares the cell, so remembering something about a point (such as "emptied later", read
+    backwards) is learnt once for all of them. Points are folded into the batch so that the built-in RNNs run it.
+    They run unpacked (packing hundreds of thousands of short rows is slow on the CPU): padding comes after each
+    sequence, so it cannot reach the forward outputs, and the backward layer reads each sequence reversed within
+    its own length.
+    """
+
+    def __init__(self, planes: int, n_out: int, hidden: int = 16, kind: str = "gru", bidirectional: bool = False,
+                 kernel: int = 3):
+        super().__init__()
+        if kind not in BUILTIN:
+            raise ValueError(f"unknown cell {kind!r}; choose from {sorted(BUILTIN)}")
+        self.config = dict(type="board_tagger", planes=planes, n_out=n_out, hidden=hidden, kind=kind,
+                           bidirectional=bidirectional, kernel=kernel)
+        self.kernel = kernel
+        inputs = planes * kernel * kernel
+        self.forward_rnn = BUILTIN[kind](inputs, hidden, batch_first=True)
+        self.backward_rnn = BUILTIN[kind](inputs, hidden, batch_first=True) if bidirectional else None
+        self.head = nn.Linear(hidden * (2 if bidirectional else 1), n_out)
+
+    def forward(self, planes: Tensor, lengths: Tensor, points: Tensor) -> Tensor:
+        """``planes (B, T, C, H, W)``, ``points (B, T)`` (index into H·W; negative: none) -> ``(B, T, n_out)``."""
+        b, t, c, h, w = planes.shape
+        windows = nn.functional.unfold(planes.reshape(b * t, c, h, w), self.kernel, padding=self.kernel // 2)
+        x = windows.reshape(b, t, -1, h * w).permute(0, 3, 1, 2).reshape(b * h * w, t, -1)
+        out = self.forward_rnn(x)[0]
+        if self.backward_rnn is not None:
+            per_row = lengths.cpu().repeat_interleave(h * w)
+            back = self.backward_rnn(reverse_padded(x, per_row))[0]
+            out = torch.cat([out, reverse_padded(back, per_row)], dim=-1)
+        out = out.reshape(b, h * w, t, -1)
+        index = points.clamp(min=0)[:, None, :, None].expand(b, 1, t, out.shape[-1])
+        return self.head(out.gather(1, index)[:, 0])
 
 
 class SequenceClassifier(nn.Module):
@@ -224,11 +264,30 @@ class Seq2Seq(nn.Module):
         return results
 
 
+class ProbabilityAverage(nn.Module):
+    """An ensemble of binary models with the same inputs: the mean of their probabilities, returned as logits
+    (so ``sigmoid`` of the output is that mean). Members trained from different seeds err differently."""
+
+    def __init__(self, members: list[dict] | list[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(m if isinstance(m, nn.Module) else build_model(m) for m in members)
+        if not self.members:
+            raise ValueError("an ensemble needs at least one member")
+        self.config = dict(type="probability_average", members=[m.config for m in self.members])
+
+    def forward(self, *inputs: Tensor) -> Tensor:
+        probs = torch.stack([torch.sigmoid(m(*inputs)) for m in self.members]).mean(0)
+        return torch.logit(probs, eps=1e-6)
+
+
 def build_model(config: dict) -> nn.Module:
     """Rebuild a model from its ``config``."""
     kwargs = dict(config)
     kind = kwargs.pop("type")
-    classes = {"tagger": SequenceTagger, "classifier": SequenceClassifier, "seq2seq": Seq2Seq}
+    if kind == "probability_average":
+        return ProbabilityAverage(kwargs["members"])
+    classes = {"tagger": SequenceTagger, "board_tagger": BoardTagger, "classifier": SequenceClassifier,
+               "seq2seq": Seq2Seq}
     if kind not in classes:
         raise ValueError(f"unknown model type {kind!r}")
     return classes[kind](**kwargs)

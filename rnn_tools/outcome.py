@@ -8,7 +8,6 @@ at the final move, where the last mover of a resigned game usually is the winner
 """
 from __future__ import annotations
 
-import copy
 import os
 import pickle
 import sys
@@ -26,8 +25,8 @@ from policy.checkpoint import DEFAULT_WEIGHTS, model_from_record, read_record
 from .data import by_split, iter_batches, read_unique
 from .encoding import MoveVocab, pad_batch
 from .metrics import accuracy, roc_auc
-from .models import SequenceTagger
-from .training import fit, load_model, save_model
+from .models import ProbabilityAverage, SequenceTagger
+from .training import KeepBest, fit, load_model, save_model
 
 PREFIXES = (50, 100, 150, 200)
 FEATURES = ("mover is black", "black stones/100", "white stones/100", "black prisoners/20", "white prisoners/20",
@@ -256,51 +255,64 @@ def load_examples(paths: list[str], value: ValueFeature, *, every: int, limit: i
     return result
 
 
+def train_member(parts: dict[str, list[dict]], black_prior: float, *, seed: int, epochs: int, hidden: int,
+                 embed: int, dropout: float, batch_size: int, size: int, checkpoint: str | None = None,
+                 progress: bool = True) -> tuple[SequenceTagger, dict]:
+    """One LSTM trained from ``seed``, left at its epoch with the best mean validation accuracy after 100 and
+    150 moves (ties to the later epoch); returns it with ``{kept_epoch, history}``."""
+    torch.manual_seed(seed)
+    model = SequenceTagger(len(MoveVocab(size)), 1, embed=embed, hidden=hidden, features=len(FEATURES),
+                           kind="lstm", dropout=dropout, skip=True)
+
+    def validation() -> tuple[float, dict]:
+        valid = score_prefixes(parts["valid"], curves(model, parts["valid"]), black_prior)["accuracy_at"]
+        return float(np.mean([valid.get(k, 0.0) for k in ("100", "150")])), {"valid_accuracy_at": valid}
+
+    keep = KeepBest(model, validation, name=f"outcome seed {seed}")
+    fit(model, lambda e: (collate(b) for b in iter_batches(parts["train"], batch_size, seed=e + 100 * seed)),
+        loss_fn, epochs=epochs, lr=2e-3, clip=1.0, checkpoint=checkpoint, desc=f"outcome seed {seed}",
+        after_epoch=keep, progress=progress)
+    return model, {"seed": seed, "kept_epoch": keep.restore(), "history": keep.history}
+
+
 def train(paths: list[str], out: str, *, every: int = 10, limit: int | None = None, epochs: int = 6,
-          hidden: int = 32, embed: int = 16, dropout: float = 0.3, batch_size: int = 32, max_len: int = 201,
-          years: tuple | None = None, value_net: str | None = None, checkpoint: str | None = None,
-          cache: str | None = None, size: int = 19, progress: bool = True, seed: int = 0) -> dict:
+          members: int = 5, hidden: int = 32, embed: int = 16, dropout: float = 0.3, batch_size: int = 32,
+          max_len: int = 201, years: tuple | None = None, value_net: str | None = None,
+          checkpoint: str | None = None, cache: str | None = None, size: int = 19, progress: bool = True,
+          seed: int = 0) -> dict:
     """Read, split by game, train, write the model file; return its metrics on the held-out test games.
 
     ``max_len`` moves of each game are kept (the last scored prefix is 200). ``years`` keeps games dated in a
     range: train on games the value network ``value_net`` (a policy model file, the shipped one by default)
-    was not trained on. ``cache`` keeps the prepared examples between runs. The LSTM is small, with dropout and
-    a skip connection that gives the output layer the features (the value network's above all) directly: a
-    few thousand games are few labels. The epoch with the best mean validation accuracy after 100 and 150
-    moves is kept.
+    was not trained on. ``cache`` keeps the prepared examples between runs. Each of the ``members`` LSTMs is
+    small, with dropout and a skip connection that gives the output layer the features (the value network's
+    above all) directly: a few thousand games are few labels. Each is trained from its own seed and kept at its
+    best validation epoch; the model is the average of their probabilities. ``checkpoint`` gets one file per
+    member (``.0``, ``.1``, …) to resume from.
     """
-    torch.manual_seed(seed)
+    if members < 1:
+        raise ValueError("members must be at least 1")
     value = ValueFeature.from_file(value_net)
     parts, read_summary = load_examples(paths, value, every=every, limit=limit, size=size, max_len=max_len,
                                         years=years, cache=cache, progress=progress)
-    train_ex = parts["train"]
-    if not train_ex:
+    if not parts["train"]:
         raise ValueError("no usable games to train on")
-    black_prior = float(np.mean([e["label"] for e in train_ex]))
-    model = SequenceTagger(len(MoveVocab(size)), 1, embed=embed, hidden=hidden, features=len(FEATURES), kind="lstm",
-                           dropout=dropout, skip=True)
-    history = []
-    kept = {"score": -1.0, "epoch": 0, "state": None}
-
-    def report(epoch: int, loss: float) -> None:
-        valid = score_prefixes(parts["valid"], curves(model, parts["valid"]), black_prior)["accuracy_at"]
-        score = float(np.mean([valid.get(k, 0.0) for k in ("100", "150")]))
-        history.append({"epoch": epoch + 1, "loss": loss, "valid_accuracy_at": valid})
-        print(f"epoch {epoch + 1}: loss {loss:.4f} valid accuracy {valid}", file=sys.stderr, flush=True)
-        if score >= kept["score"]:
-            kept.update(score=score, epoch=epoch + 1, state=copy.deepcopy(model.state_dict()))
-
-    fit(model, lambda e: (collate(b) for b in iter_batches(train_ex, batch_size, seed=e)), loss_fn,
-        epochs=epochs, lr=2e-3, clip=1.0, checkpoint=checkpoint, desc="outcome", after_epoch=report,
-        progress=progress)
-    if kept["state"] is not None:
-        model.load_state_dict(kept["state"])
+    black_prior = float(np.mean([e["label"] for e in parts["train"]]))
+    trained, reports = [], []
+    for k in range(members):
+        model, report = train_member(parts, black_prior, seed=seed + k, epochs=epochs, hidden=hidden, embed=embed,
+                                     dropout=dropout, batch_size=batch_size, size=size, progress=progress,
+                                     checkpoint=f"{checkpoint}.{k}" if checkpoint else None)
+        trained.append(model)
+        reports.append(report)
+    model = ProbabilityAverage(trained).eval()
+    valid = score_prefixes(parts["valid"], curves(model, parts["valid"]), black_prior)
     test = score_prefixes(parts["test"], curves(model, parts["test"]), black_prior)
     meta = {"task": "outcome", "features": list(FEATURES), "board_size": size, "black_prior": black_prior,
             "value_net": value.record, "value_stride": value.stride,
             "data": {"paths": [str(p) for p in paths], "sample_every": every, "years": list(years or []),
                      "games": {k: len(v) for k, v in parts.items()}, "read": read_summary, "max_len": max_len},
-            "history": history, "kept_epoch": kept["epoch"], "test": test}
+            "members": reports, "valid": valid, "test": test}
     save_model(out, model, meta)
     return meta
 

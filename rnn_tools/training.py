@@ -1,4 +1,5 @@
-"""Training loop (Adam, gradient clipping, progress bar, resumable checkpoints) and model files.
+"""Training loop (Adam, gradient clipping, progress bar, resumable checkpoints), keeping the best validation
+epoch, and model files.
 
 A model file is a plain dict ``{"format", "config", "state_dict", "meta"}`` readable with
 ``torch.load(weights_only=True)``: ``config`` rebuilds the network, ``meta`` carries what a user of the file needs
@@ -6,8 +7,10 @@ A model file is a plain dict ``{"format", "config", "state_dict", "meta"}`` read
 """
 from __future__ import annotations
 
+import copy
 import math
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
@@ -99,3 +102,37 @@ def fit(model: nn.Module, batches: Callable[[int], Iterable], loss_fn: Callable[
                           "losses": result.losses}, checkpoint)
     model.eval()
     return result
+
+
+class KeepBest:
+    """An ``after_epoch`` callback for ``fit`` that scores the model after every epoch and keeps a copy of the
+    weights of its best epoch; ``restore()`` loads them back. Ties go to the later epoch.
+
+    ``evaluate()`` returns ``(score, record)``: the number to compare (higher is better unless
+    ``higher_is_better`` is false) and what to log in ``history`` beside the epoch and its training loss.
+    """
+
+    def __init__(self, model: nn.Module, evaluate: Callable[[], tuple[float, dict]], *,
+                 higher_is_better: bool = True, name: str = "train"):
+        self.model, self.evaluate, self.name = model, evaluate, name
+        self.sign = 1.0 if higher_is_better else -1.0
+        self.history: list[dict] = []
+        self.epoch, self._best, self._state = 0, -math.inf, None
+
+    def consider(self, epoch: int, loss: float | None = None) -> None:
+        """Score the model as it is after ``epoch`` epochs (0: the weights it starts from)."""
+        score, record = self.evaluate()
+        self.history.append({"epoch": epoch, **({} if loss is None else {"loss": loss}), **record})
+        shown = "" if loss is None else f" loss {loss:.4f}"
+        print(f"{self.name} epoch {epoch}:{shown} {record}", file=sys.stderr, flush=True)
+        if self.sign * score >= self._best:
+            self.epoch, self._best, self._state = epoch, self.sign * score, copy.deepcopy(self.model.state_dict())
+
+    def __call__(self, epoch: int, loss: float) -> None:
+        self.consider(epoch + 1, loss)
+
+    def restore(self) -> int:
+        """Load the kept weights (if any epoch was scored) and return the kept epoch."""
+        if self._state is not None:
+            self.model.load_state_dict(self._state)
+        return self.epoch

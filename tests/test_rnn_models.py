@@ -5,7 +5,7 @@ from torch import nn
 
 from rnn_tools.cells import JordanCell, Recurrent, copy_from_builtin, make_recurrent, reverse_padded
 from rnn_tools.encoding import EOS_ID, MoveVocab, TextVocab, one_hot, pad_batch, tokenize
-from rnn_tools.models import Seq2Seq, SequenceClassifier, SequenceTagger
+from rnn_tools.models import BoardTagger, ProbabilityAverage, Seq2Seq, SequenceClassifier, SequenceTagger
 from rnn_tools.training import fit, load_model, save_model
 
 torch.manual_seed(0)
@@ -98,6 +98,38 @@ def test_tagger_skip_connection_reads_the_features(tmp_path):
     path = str(tmp_path / "skip.pt")
     save_model(path, model, {})
     assert torch.allclose(load_model(path)[0](tokens, lengths, feats), model(tokens, lengths, feats))
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_board_tagger_reads_the_move_point_and_ignores_padding(bidirectional):
+    model = BoardTagger(4, 1, hidden=5, kind="gru", bidirectional=bidirectional)
+    planes = torch.randn(2, 6, 4, 5, 5)
+    lengths = torch.tensor([6, 4])
+    points = torch.tensor([[0, 3, 24, -1, 7, 8], [12, 13, 14, 2, -1, -1]])
+    out = model(planes, lengths, points)
+    assert out.shape == (2, 6, 1)
+    garbage = planes.clone()
+    garbage[1, 4:] = 50.0  # padding of the second game
+    assert torch.allclose(model(garbage, lengths, points)[1, :4], out[1, :4], atol=1e-6)
+    alone = model(planes[1:, :4], lengths[1:], points[1:, :4])
+    assert torch.allclose(alone[0], out[1, :4], atol=1e-5)
+    later = planes.clone()
+    later[0, 5] += 1.0  # a change at the last step reaches earlier steps only when reading backwards
+    changed = not torch.allclose(model(later, lengths, points)[0, :5], out[0, :5])
+    assert changed == bidirectional
+
+
+def test_probability_average_is_the_mean_probability(tmp_path):
+    members = [SequenceTagger(20, 1, embed=4, hidden=6, features=2, skip=True) for _ in range(3)]
+    ensemble = ProbabilityAverage(members).eval()
+    tokens, lengths, feats = torch.randint(4, 20, (2, 5)), torch.tensor([5, 3]), torch.randn(2, 5, 2)
+    expected = torch.stack([torch.sigmoid(m.eval()(tokens, lengths, feats)) for m in members]).mean(0)
+    assert torch.allclose(torch.sigmoid(ensemble(tokens, lengths, feats)), expected, atol=1e-5)
+    save_model(str(tmp_path / "ensemble.pt"), ensemble, {"task": "test"})
+    loaded, _ = load_model(str(tmp_path / "ensemble.pt"))
+    assert torch.allclose(loaded(tokens, lengths, feats), ensemble(tokens, lengths, feats), atol=1e-6)
+    with pytest.raises(ValueError):
+        ProbabilityAverage([])
 
 
 def test_training_lowers_loss_and_clips():

@@ -114,8 +114,11 @@ def test_influence_area():
 
 def test_outcome_train_evaluate_plot(game_dir, tmp_path):
     path = str(tmp_path / "outcome.pt")
-    meta = outcome.train([str(game_dir)], path, every=1, epochs=2, hidden=16, size=9, progress=False)
-    assert meta["history"][1]["loss"] < meta["history"][0]["loss"] + 0.05
+    meta = outcome.train([str(game_dir)], path, every=1, epochs=2, members=2, hidden=16, size=9, progress=False)
+    assert len(meta["members"]) == 2 and meta["members"][0]["seed"] != meta["members"][1]["seed"]
+    for member in meta["members"]:
+        assert member["history"][1]["loss"] < member["history"][0]["loss"] + 0.05
+        assert member["kept_epoch"] in (1, 2)
     report = outcome.evaluate([str(game_dir)], path)
     assert report["games"] == 40 and set(report["accuracy_at"]) == {"50"}
     assert 0 <= report["accuracy_at"]["50"] <= 1
@@ -146,16 +149,29 @@ def test_capture_tags():
     for color, point in [(BLACK, 7), (WHITE, 12), (BLACK, 11), (WHITE, 24), (BLACK, 17), (WHITE, 20),
                          (BLACK, 13), (WHITE, 25)]:
         game.moves.append((color, point))
-    tokens, feats, tags = tagging.capture_tags(game)
+    tokens, feats, tags, boards = tagging.capture_tags(game)
     assert tags.tolist() == [0, 1, 0, 0, 0, 0, 0, -1]
     assert feats[6, 2] == pytest.approx(0.1)  # the capturing move took one stone
+    points = np.array([p for _, p in game.moves])
+    points[points == 25] = -1  # the pass
+    planes = tagging.board_planes(boards, points, 5).reshape(8, 4, 25)
+    assert planes[6, 0, 13] == 1 and planes[6, 1, 12] == 0  # Black's capturing stone is on, White's C3 is gone
+    assert planes[6, 3].nonzero()[0].tolist() == [12] and planes[6, 2].nonzero()[0].tolist() == [13]
+    assert planes[5, 1, 12] == 1 and planes[5, 3].sum() == 0 and planes[7, 2].sum() == 0
+    (x, lengths, pts), batch_tags = tagging.collate([{"tokens": tokens, "features": feats, "tags": tags,
+                                                      "boards": boards, "size": 5}])
+    assert x.shape == (1, 8, 4, 5, 5) and pts[0].tolist() == points.tolist()
+    assert torch.equal(x[0], torch.from_numpy(planes.reshape(8, 4, 5, 5)))
 
 
-def test_tagging_trains_both_directions(game_dir):
+@pytest.mark.parametrize("inputs", tagging.INPUTS)
+def test_tagging_trains_both_directions(game_dir, inputs):
     results = tagging.train_and_score([str(game_dir)], every=1, kinds=("gru",), epochs=1, hidden=8, size=9,
-                                      progress=False)
+                                      inputs=inputs, progress=False)
     for name in ("gru", "bi-gru"):
         assert 0 <= results[name]["f1"] <= 1
+    with pytest.raises(ValueError):
+        tagging.train_and_score([str(game_dir)], inputs="pixels", progress=False)
 
 
 def test_move_lm(game_dir, tmp_path):
@@ -210,7 +226,7 @@ def test_sentiment_train_and_annotate(tmp_path):
 def test_cli_evaluate_outcome_json(game_dir, tmp_path, capsys):
     from rnn_tools.cli import main
     path = str(tmp_path / "o.pt")
-    outcome.train([str(game_dir)], path, every=1, epochs=1, hidden=8, size=9, progress=False)
+    outcome.train([str(game_dir)], path, every=1, epochs=1, members=1, hidden=8, size=9, progress=False)
     assert main(["evaluate", "outcome", str(game_dir), "--model", path, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["games"] == 40 and "50" in report["accuracy_at"]
