@@ -66,7 +66,8 @@ def fit(model: nn.Module, batches: Callable[[int], Iterable], loss_fn: Callable[
 
     The learning rate of epoch ``e`` (from 0) is ``lr * lr_decay ** e``.
     Gradients are clipped to norm ``clip`` (``clip_grad_norm_``) at every step. With ``checkpoint`` the state
-    is saved after every epoch and a run resumes from it.
+    is saved after every epoch and a run resumes from it; an ``after_epoch`` with ``state_dict`` /
+    ``load_state_dict`` (such as ``KeepBest``) is saved and resumed with it.
     """
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     result = FitResult()
@@ -75,6 +76,8 @@ def fit(model: nn.Module, batches: Callable[[int], Iterable], loss_fn: Callable[
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         result.losses, result.epochs_done = list(state["losses"]), int(state["epoch"])
+        if state.get("after_epoch") is not None and hasattr(after_epoch, "load_state_dict"):
+            after_epoch.load_state_dict(state["after_epoch"])
     for epoch in range(result.epochs_done, epochs):
         for group in opt.param_groups:
             group["lr"] = lr * lr_decay ** epoch
@@ -99,7 +102,9 @@ def fit(model: nn.Module, batches: Callable[[int], Iterable], loss_fn: Callable[
             after_epoch(epoch, result.losses[-1])
         if checkpoint:
             _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
-                          "losses": result.losses}, checkpoint)
+                          "losses": result.losses,
+                          "after_epoch": after_epoch.state_dict() if hasattr(after_epoch, "state_dict") else None},
+                         checkpoint)
     model.eval()
     return result
 
@@ -130,6 +135,14 @@ class KeepBest:
 
     def __call__(self, epoch: int, loss: float) -> None:
         self.consider(epoch + 1, loss)
+
+    def state_dict(self) -> dict:
+        """What a resumed run needs: the history, the kept epoch, its score and weights."""
+        return {"history": self.history, "epoch": self.epoch, "best": self._best, "state": self._state}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.history, self.epoch, self._best, self._state = (list(state["history"]), state["epoch"], state["best"],
+                                                             state["state"])
 
     def restore(self) -> int:
         """Load the kept weights (if any epoch was scored) and return the kept epoch."""

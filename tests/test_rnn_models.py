@@ -6,7 +6,7 @@ from torch import nn
 from rnn_tools.cells import JordanCell, Recurrent, copy_from_builtin, make_recurrent, reverse_padded
 from rnn_tools.encoding import EOS_ID, MoveVocab, TextVocab, one_hot, pad_batch, tokenize
 from rnn_tools.models import BoardTagger, ProbabilityAverage, Seq2Seq, SequenceClassifier, SequenceTagger
-from rnn_tools.training import fit, load_model, save_model
+from rnn_tools.training import KeepBest, fit, load_model, save_model
 
 torch.manual_seed(0)
 
@@ -161,6 +161,29 @@ def test_checkpoint_resumes(tmp_path):
     fit(model, lambda e: [(tokens, lengths)], loss_fn, epochs=1, checkpoint=ckpt, progress=False)
     result = fit(model, lambda e: [(tokens, lengths)], loss_fn, epochs=2, checkpoint=ckpt, progress=False)
     assert result.epochs_done == 2 and len(result.losses) == 2 and len(result.grad_norms) == 1
+
+
+def test_keep_best_keeps_its_epoch_across_a_resume(tmp_path):
+    model = SequenceTagger(10, 1, embed=4, hidden=4)
+    tokens, lengths = pad_batch([[4, 5], [6]])
+    scores = iter([0.9, 0.1, 0.5])  # the first epoch is the best
+
+    def loss_fn(m, batch):
+        return m(*batch).pow(2).mean()
+
+    def run(epochs: int) -> KeepBest:
+        keep = KeepBest(model, lambda: (next(scores), {}), name="toy")
+        fit(model, lambda e: [(tokens, lengths)], loss_fn, epochs=epochs, checkpoint=ckpt, after_epoch=keep,
+            progress=False)
+        return keep
+
+    ckpt = str(tmp_path / "run.ckpt")
+    first = run(1)
+    kept = {k: v.clone() for k, v in model.state_dict().items()}
+    keep = run(3)  # resumes after epoch 1, scores epochs 2 and 3
+    assert [h["epoch"] for h in keep.history] == [1, 2, 3] and first.epoch == 1
+    assert keep.restore() == 1
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in kept.items())
 
 
 def _toy_seq2seq(attention: bool) -> Seq2Seq:
