@@ -65,8 +65,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                        progress=progress)["test"]
     elif args.task == "tagging":
         from .tagging import train_and_score
-        report = train_and_score(paths, every=args.every or 30, epochs=args.epochs or 3, inputs=args.input,
-                                 progress=progress)
+        board = args.input == "board"  # defaults: the measured runs of docs/rnn_tools.md
+        report = train_and_score(paths, every=args.every or (60 if board else 30),
+                                 epochs=args.epochs or (2 if board else 3), inputs=args.input, progress=progress)
     elif args.task == "terms":
         from .terms import train_and_score
         report = train_and_score(paths, every=args.every or 2, epochs=args.epochs or 4, progress=progress)
