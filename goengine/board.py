@@ -205,7 +205,6 @@ class Board:
         if point == self.ko and color == self.ko_color:
             return "ko"
         group = self._group
-        opp = 3 - color
         alive = False
         captured: list[_Group] = []
         for q in self._nbrs[point]:

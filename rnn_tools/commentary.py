@@ -19,7 +19,7 @@ from goengine.game import Game, positions
 
 from .commentator import TEMPLATES, event, render
 from .data import by_split, iter_batches, read_unique
-from .encoding import BOS_ID, EOS_ID, PAD_ID, MoveVocab, TextVocab, pad_batch
+from .encoding import PAD_ID, MoveVocab, TextVocab, pad_batch
 from .models import Seq2Seq
 from .training import fit
 

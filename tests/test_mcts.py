@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from goengine.board import BLACK, WHITE, Board
+from goengine.board import WHITE, Board
 from policy.inference import Policy
 from policy.mcts import MCTS, SearchConfig, candidate_points
 from policy.model import ModelConfig, PolicyValueNet
