@@ -2,10 +2,11 @@
 model that never sees the game.
 
 Source: the last moves as in task 4a (``commentary.move_source``: move-number and move tokens with engine facts),
-plus each move's column and row as one-hot inputs, so that the decoder can name the points near the play the way
-reviewers do ("better at r 9"). Target: the first ``MAX_TOKENS`` tokens of the comment on that move (English
-words, Chinese characters). The text-only model is the same network fed one empty source step, so the two differ
-only in what they see. Both start from one language model trained on the comments, train on for the same number of
+plus each move's column and row as one-hot inputs. The game-reading model also points at the board to name a
+point the way reviewers do ("better at r 9"): ``models.PointingSeq2Seq`` scores every point from where it lies
+relative to the last moves and what stands on it. Target: the first ``MAX_TOKENS`` tokens of the comment on that
+move (English words, Chinese characters). The text-only model is the same network fed one empty source step and
+no points, so the two differ only in what they see. Both start from one language model trained on the comments, train on for the same number of
 epochs (with dropout) and keep their epoch of lowest validation perplexity. Scores on the comments of held-out
 games: perplexity per target token (the ``<eos>`` included), and sacreBLEU of greedy generations against the real
 comment (the ``zh`` tokenizer for Chinese).
@@ -20,16 +21,20 @@ import numpy as np
 import torch
 from torch import nn
 
-from goengine.game import Game
+from goengine.board import EMPTY
+from goengine.game import Game, positions_after
 
 from .commentary import N_FEATURES, move_source, replay_events, source_vocab_size
 from .data import by_split, iter_batches, read_unique
 from .encoding import PAD_ID, MoveVocab, TextVocab, pad_batch, tokenize
-from .models import Seq2Seq
+from .models import PointingSeq2Seq, Seq2Seq
 from .sentiment import accept_commented, is_chinese
 from .training import KeepBest, fit
 
 MAX_TOKENS = 30
+COLUMNS = "abcdefghjklmnopqrstuvwxyz"  # GTP column letters (no "i")
+RECENT = 8  # the last moves marked on the board points
+POINT_FEATURES = 9 + 9 + 8 + RECENT + 3 + 6
 
 
 def n_features(size: int) -> int:
@@ -50,42 +55,91 @@ def comment_source(game: Game, rows: list[np.ndarray], i: int) -> tuple[list[int
     return src, np.concatenate([facts, coords], axis=1)
 
 
+def point_features(stones: np.ndarray, mover: int, recent: list[int], size: int) -> np.ndarray:
+    """``(size², POINT_FEATURES)`` for the board pointer, for the position after a move: each point's column
+    and row offset from that move (one-hot, clipped to ±4), its distance from it (buckets), which of the last
+    ``RECENT`` moves stands there (the commented move first), what stands on it (empty, the mover's stone, the
+    other's) and its line from the edge (1 to 6+). ``recent`` holds point indices, -1 for a pass."""
+    row, col = np.divmod(np.arange(size * size), size)
+    out = np.zeros((size * size, POINT_FEATURES), np.float32)
+    if recent and recent[0] >= 0:
+        r0, c0 = divmod(recent[0], size)
+        out[np.arange(size * size), np.clip(col - c0, -4, 4) + 4] = 1
+        out[np.arange(size * size), 9 + np.clip(row - r0, -4, 4) + 4] = 1
+        distance = np.maximum(abs(col - c0), abs(row - r0))
+        out[np.arange(size * size), 18 + np.searchsorted([0, 1, 2, 3, 4, 6, 9], distance)] = 1
+    for k, point in enumerate(recent[:RECENT]):
+        if point >= 0:
+            out[point, 26 + k] = 1
+    k = 26 + RECENT
+    out[:, k] = stones == EMPTY
+    out[:, k + 1] = stones == mover
+    out[:, k + 2] = (stones != EMPTY) & (stones != mover)
+    line = np.minimum(np.minimum(row, col), np.minimum(size - 1 - row, size - 1 - col))
+    out[np.arange(size * size), k + 3 + np.minimum(line, 5)] = 1
+    return out
+
+
 def comment_examples(game: Game) -> list[dict]:
-    """``{src, features, target, lang}`` for every commented move of the main line."""
+    """``{src, features, board, target, lang}`` for every commented move of the main line; ``board`` is what the
+    board pointer reads (stones after the move, its colour, the last moves)."""
     commented = {i: c for i, c in game.comments.items() if i >= 1 and c.strip()}
     if not commented:
         return []
     _, rows = replay_events(game)
+    boards = _boards_after(game, set(commented))
     out = []
     for index, comment in sorted(commented.items()):
-        if index > len(rows):
+        if index > len(rows) or index not in boards:
             break  # after an illegal move
         tokens = tokenize(comment)[:MAX_TOKENS]
         if tokens:
             src, feats = comment_source(game, rows, index - 1)
-            out.append({"src": src, "features": feats, "target": tokens,
+            moves = game.moves[max(0, index - RECENT):index]
+            pass_move = game.size * game.size
+            board = {"stones": boards[index], "mover": moves[-1][0],
+                     "recent": [-1 if p == pass_move else p for _, p in reversed(moves)]}
+            out.append({"src": src, "features": feats, "board": board, "target": tokens,
                         "lang": "zh" if is_chinese(comment) else "en"})
     return out
 
 
+def _boards_after(game: Game, wanted: set[int]) -> dict[int, np.ndarray]:
+    """The stones after each move number in ``wanted`` (1-based), up to an illegal move."""
+    out = {}
+    try:
+        for i, (board, _, _) in enumerate(positions_after(game)):
+            if i + 1 in wanted:
+                out[i + 1] = np.frombuffer(bytes(board.stones), dtype=np.int8).copy()
+    except ValueError:
+        pass
+    return out
+
+
 def collate(vocab: TextVocab, batch: list[dict], see_game: bool = True):
+    """``(src, lengths, features, target, points)``; without ``see_game`` the source is one empty step and there
+    are no points (``None``)."""
+    points = None
     if see_game:
         src, lengths = pad_batch([e["src"] for e in batch])
         feats = torch.zeros(len(batch), src.shape[1], batch[0]["features"].shape[1])
         for i, e in enumerate(batch):
             feats[i, :len(e["src"])] = torch.from_numpy(e["features"])
+        size = int(round(len(batch[0]["board"]["stones"]) ** 0.5))
+        points = torch.from_numpy(np.stack([point_features(e["board"]["stones"], e["board"]["mover"],
+                                                           e["board"]["recent"], size) for e in batch]))
     else:  # one empty step: the decoder is a plain language model
         src = torch.zeros(len(batch), 1, dtype=torch.long)
         lengths = torch.ones(len(batch), dtype=torch.long)
         feats = torch.zeros(len(batch), 1, batch[0]["features"].shape[1])
     tgt, _ = pad_batch([vocab.encode(e["target"], bos=True, eos=True) for e in batch])
-    return src, lengths, feats, tgt
+    return src, lengths, feats, tgt, points
 
 
 def loss_fn(model: nn.Module, batch, reduction: str = "mean") -> torch.Tensor:
     """Negative log-likelihood of the target tokens after ``<bos>`` (padding left out)."""
-    src, lengths, feats, tgt = batch
-    logp = model(src, lengths, tgt, feats)
+    src, lengths, feats, tgt, points = batch
+    logp = model(src, lengths, tgt, feats, points)
     return nn.functional.nll_loss(logp.transpose(1, 2), tgt[:, 1:], ignore_index=PAD_ID, reduction=reduction)
 
 
@@ -96,15 +150,15 @@ def perplexity(model: Seq2Seq, vocab: TextVocab, examples: list[dict], see_game:
     for batch in iter_batches(examples, 128):
         tensors = collate(vocab, batch, see_game)
         total += float(loss_fn(model, tensors, reduction="sum"))
-        count += int((tensors[-1][:, 1:] != PAD_ID).sum())  # the target tokens scored
+        count += int((tensors[3][:, 1:] != PAD_ID).sum())  # the target tokens scored
     return math.exp(total / max(1, count))
 
 
 def generate(model: Seq2Seq, vocab: TextVocab, examples: list[dict], see_game: bool) -> list[list[str]]:
     out = []
     for batch in iter_batches(examples, 128):
-        src, lengths, feats, _ = collate(vocab, batch, see_game)
-        out += [vocab.decode(ids) for ids in model.greedy(src, lengths, MAX_TOKENS, feats)]
+        src, lengths, feats, _, points = collate(vocab, batch, see_game)
+        out += [vocab.decode(ids) for ids in model.greedy(src, lengths, MAX_TOKENS, feats, points)]
     return out
 
 
@@ -142,17 +196,34 @@ def fit_kept_best(model: Seq2Seq, vocab: TextVocab, train_ex: list[dict], valid:
     return {"perplexity": keep.history[epoch]["valid_perplexity"], "epoch": epoch, "history": keep.history}
 
 
+def point_names(size: int) -> tuple[list[str], list[str]]:
+    """The tokens that name a point: the column letters (left to right) and the row numbers (1 up)."""
+    return list(COLUMNS[:size]), [str(r) for r in range(1, size + 1)]
+
+
+def pointing_model(language_model: Seq2Seq, vocab: TextVocab, size: int) -> PointingSeq2Seq:
+    """A ``PointingSeq2Seq`` that starts from ``language_model``'s weights (the pointer and its gate are new)."""
+    columns, rows = point_names(size)
+    config = {k: v for k, v in language_model.config.items() if k != "type"}
+    model = PointingSeq2Seq(**config, columns=[vocab.stoi[c] for c in columns], rows=[vocab.stoi[r] for r in rows],
+                            point_features=POINT_FEATURES)
+    missing, unexpected = model.load_state_dict(language_model.state_dict(), strict=False)
+    assert not unexpected and all(k.startswith(("point_", "query_", "gate", "column_", "row_")) for k in missing)
+    return model
+
+
 def train_and_score(paths: list[str], *, every: int = 8, epochs: int = 5, tune_epochs: int = 3, hidden: int = 128,
                     dropout: float = 0.2, max_train: int = 60_000, test_examples: int = 2000, size: int = 19,
-                    progress: bool = True, seed: int = 0) -> dict:
+                    pointer: bool = True, progress: bool = True, seed: int = 0) -> dict:
     """Train a language model on the comments, then go on training two copies of it for ``tune_epochs`` more
     epochs, one reading the game and one not (the text-only model), each kept at its epoch of lowest validation
     perplexity; perplexity and BLEU on the comments of held-out games, per language, and ten generated comments
     beside the real ones.
 
-    Both models get the same training; they differ only in the source they read. Starting the game-reading model
+    Both models get the same training; they differ only in what they read. Starting the game-reading model
     from a language model means it only has to learn what the game adds; trained from scratch on 60,000 comments
-    it memorises the sources instead."""
+    it memorises the sources instead. With ``pointer`` the game-reading model also points at board points to
+    name them (``PointingSeq2Seq``)."""
     games, stats = read_unique(paths, every=every, size=size, check_legal=False, accept=accept_commented)
     parts = {k: [e for g in v for e in comment_examples(g)] for k, v in by_split(games).items()}
     rng = np.random.default_rng(seed)
@@ -164,6 +235,8 @@ def train_and_score(paths: list[str], *, every: int = 8, epochs: int = 5, tune_e
     test = [parts["test"][i] for i in rng.permutation(len(parts["test"]))[:test_examples]]
     valid = [parts["valid"][i] for i in rng.permutation(len(parts["valid"]))[:test_examples]]
     vocab = TextVocab.build((e["target"] for e in train_ex), max_size=20000, min_freq=3)
+    names = [t for group in point_names(size) for t in group]
+    vocab = TextVocab(vocab.itos + [t for t in names if t not in vocab.stoi])  # every point can be named
     results: dict = {"comments": {k: len(v) for k, v in parts.items()}, "trained_on": len(train_ex),
                      "scored": len(test), "vocabulary": len(vocab), "read": stats.summary()}
     torch.manual_seed(seed)
@@ -172,7 +245,7 @@ def train_and_score(paths: list[str], *, every: int = 8, epochs: int = 5, tune_e
     results["language_model"] = fit_kept_best(language_model, vocab, train_ex, valid, False, epochs=epochs, lr=2e-3,
                                               name="language_model", progress=progress, seed=seed)
     for see_game in (False, True):
-        model = copy.deepcopy(language_model)
+        model = pointing_model(language_model, vocab, size) if see_game and pointer else copy.deepcopy(language_model)
         name = "seq2seq" if see_game else "text_only"
         best = fit_kept_best(model, vocab, train_ex, valid, see_game, epochs=tune_epochs, lr=1e-3, name=name,
                              progress=progress, seed=seed)

@@ -195,33 +195,42 @@ class Seq2Seq(nn.Module):
         mask = length_mask(lengths, src.shape[1]).to(src.device)
         return keys, mask, torch.tanh(self.bridge(last))
 
-    def step(self, token: Tensor, state: Tensor, keys: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor | None]:
-        """One decoder step: (log-probabilities ``(B, V)``, new state, attention weights or None)."""
+    def step(self, token: Tensor, state: Tensor, keys: Tensor, mask: Tensor,
+             extra: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
+        """One decoder step: (log-probabilities ``(B, V)``, new state, attention weights or None). ``extra``:
+        per-example inputs that a subclass's step reads (``PointingSeq2Seq``: the board points)."""
+        h, state, weights = self.decode(token, state, keys, mask)
+        return torch.log_softmax(self.out(self.drop(h)), dim=-1), state, weights
+
+    def decode(self, token: Tensor, state: Tensor, keys: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor | None]:
+        """The decoder reads ``token``: (the layer before the output, new state, attention weights or None)."""
         state = self.decoder(self.drop(self.tgt_embed(token)), state)
         weights = None
         mixed = state
         if self.attention is not None:
             context, weights = self.attention(state, keys, mask)
             mixed = torch.cat([state, context], dim=-1)
-        return torch.log_softmax(self.out(self.drop(torch.tanh(self.combine(mixed)))), dim=-1), state, weights
+        return torch.tanh(self.combine(mixed)), state, weights
 
-    def forward(self, src: Tensor, lengths: Tensor, tgt: Tensor, features: Tensor | None = None) -> Tensor:
+    def forward(self, src: Tensor, lengths: Tensor, tgt: Tensor, features: Tensor | None = None,
+                extra: Tensor | None = None) -> Tensor:
         """Teacher forcing: ``tgt (B, L)`` starts with ``<bos>``; returns log-probabilities for ``tgt[:, 1:]``."""
         keys, mask, state = self.encode(src, lengths, features)
         outs = []
         for t in range(tgt.shape[1] - 1):
-            logp, state, _ = self.step(tgt[:, t], state, keys, mask)
+            logp, state, _ = self.step(tgt[:, t], state, keys, mask, extra)
             outs.append(logp)
         return torch.stack(outs, dim=1)
 
     @torch.no_grad()
-    def greedy(self, src: Tensor, lengths: Tensor, max_len: int = 40, features: Tensor | None = None) -> list[list[int]]:
+    def greedy(self, src: Tensor, lengths: Tensor, max_len: int = 40, features: Tensor | None = None,
+               extra: Tensor | None = None) -> list[list[int]]:
         keys, mask, state = self.encode(src, lengths, features)
         token = torch.full((src.shape[0],), BOS_ID, dtype=torch.long, device=src.device)
         out = [[] for _ in range(src.shape[0])]
         done = torch.zeros(src.shape[0], dtype=torch.bool)
         for _ in range(max_len):
-            logp, state, _ = self.step(token, state, keys, mask)
+            logp, state, _ = self.step(token, state, keys, mask, extra)
             token = logp.argmax(-1)
             for i, t in enumerate(token.tolist()):
                 if not done[i]:
@@ -264,6 +273,69 @@ class Seq2Seq(nn.Module):
         return results
 
 
+class PointingSeq2Seq(Seq2Seq):
+    """``Seq2Seq`` that can also name a board point by pointing at it (a pointer-generator over the board).
+
+    A point's name is two target tokens, its column letter and its row number ("r", "9"). At every step an
+    additive attention scores every point from its features (``extra (B, size², F)``: where it lies from the
+    last moves, what stands on it) and the decoder's state. The column letters get the summed probability of
+    their points; after a column letter, the row numbers get the probabilities of that column's points. A gate
+    mixes this with the ordinary softmax over the words. Without ``extra`` it is a plain ``Seq2Seq``.
+    ``columns`` / ``rows``: the target ids of the column letters (left to right) and of the row numbers (1 up).
+    """
+
+    def __init__(self, src_vocab: int, tgt_vocab: int, columns: list[int], rows: list[int], point_features: int,
+                 embed: int = 64, hidden: int = 128, attention: bool = True, src_features: int = 0,
+                 dropout: float = 0.0):
+        super().__init__(src_vocab, tgt_vocab, embed, hidden, attention, src_features, dropout)
+        if len(columns) != len(rows) or min(columns + rows) < 0 or max(columns + rows) >= tgt_vocab:
+            raise ValueError("columns and rows need one target id per line of the board")
+        self.config.update(type="pointing_seq2seq", columns=list(columns), rows=list(rows),
+                           point_features=point_features)
+        self.register_buffer("column_ids", torch.tensor(columns))
+        self.register_buffer("row_ids", torch.tensor(rows))
+        column_of = torch.full((tgt_vocab,), -1, dtype=torch.long)
+        column_of[self.column_ids] = torch.arange(len(columns))
+        self.register_buffer("column_of", column_of)
+        self.point_proj = nn.Linear(point_features, hidden)
+        self.query_proj = nn.Linear(hidden, hidden, bias=False)
+        self.point_score = nn.Linear(hidden, 1, bias=False)
+        self.gate = nn.Linear(hidden, 1)
+        nn.init.constant_(self.gate.bias, -2.0)  # start close to the plain model
+
+    def forward(self, src: Tensor, lengths: Tensor, tgt: Tensor, features: Tensor | None = None,
+                extra: Tensor | None = None) -> Tensor:
+        return super().forward(src, lengths, tgt, features, self._project(extra))
+
+    @torch.no_grad()
+    def greedy(self, src: Tensor, lengths: Tensor, max_len: int = 40, features: Tensor | None = None,
+               extra: Tensor | None = None) -> list[list[int]]:
+        return super().greedy(src, lengths, max_len, features, self._project(extra))
+
+    def _project(self, points: Tensor | None) -> Tensor | None:
+        """The points' part of the pointer's scores, the same at every step: computed once per batch."""
+        return None if points is None else self.point_proj(points)
+
+    def step(self, token: Tensor, state: Tensor, keys: Tensor, mask: Tensor,
+             extra: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
+        """As ``Seq2Seq.step``; ``extra``: the projected points (``_project``), or None for no pointer."""
+        if extra is None:
+            return super().step(token, state, keys, mask)
+        h, state, weights = self.decode(token, state, keys, mask)
+        words = torch.softmax(self.out(self.drop(h)), dim=-1)
+        b, size = token.shape[0], len(self.column_ids)
+        scores = self.point_score(torch.tanh(extra + self.query_proj(h)[:, None]))[..., 0]
+        grid = torch.softmax(scores, dim=-1).view(b, size, size)  # [row, column]
+        column = self.column_of[token]  # the column just named, -1 after any other token
+        named = (column >= 0)[:, None]
+        in_column = grid.gather(2, column.clamp(min=0)[:, None, None].expand(b, size, 1))[..., 0]
+        in_column = in_column / in_column.sum(-1, keepdim=True).clamp(min=1e-9)
+        copy = torch.zeros_like(words).index_add(1, self.column_ids, torch.where(named, 0.0, grid.sum(1)))
+        copy = copy.index_add(1, self.row_ids, torch.where(named, in_column, 0.0))
+        gate = torch.sigmoid(self.gate(h))
+        return torch.log(((1 - gate) * words + gate * copy).clamp(min=1e-12)), state, weights
+
+
 class ProbabilityAverage(nn.Module):
     """An ensemble of binary models with the same inputs: the mean of their probabilities, returned as logits
     (so ``sigmoid`` of the output is that mean). Members trained from different seeds err differently."""
@@ -287,7 +359,7 @@ def build_model(config: dict) -> nn.Module:
     if kind == "probability_average":
         return ProbabilityAverage(kwargs["members"])
     classes = {"tagger": SequenceTagger, "board_tagger": BoardTagger, "classifier": SequenceClassifier,
-               "seq2seq": Seq2Seq}
+               "seq2seq": Seq2Seq, "pointing_seq2seq": PointingSeq2Seq}
     if kind not in classes:
         raise ValueError(f"unknown model type {kind!r}")
     return classes[kind](**kwargs)

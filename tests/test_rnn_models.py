@@ -5,7 +5,8 @@ from torch import nn
 
 from rnn_tools.cells import JordanCell, Recurrent, copy_from_builtin, make_recurrent, reverse_padded
 from rnn_tools.encoding import EOS_ID, MoveVocab, TextVocab, one_hot, pad_batch, tokenize
-from rnn_tools.models import BoardTagger, ProbabilityAverage, Seq2Seq, SequenceClassifier, SequenceTagger
+from rnn_tools.models import (BoardTagger, PointingSeq2Seq, ProbabilityAverage, Seq2Seq, SequenceClassifier,
+                              SequenceTagger)
 from rnn_tools.training import KeepBest, fit, load_model, save_model
 
 torch.manual_seed(0)
@@ -201,6 +202,29 @@ def test_seq2seq_teacher_forcing_and_beam(attention):
     assert model.beam_search(src, lengths, beam=1, max_len=6) == greedy
     wide = model.beam_search(src, lengths, beam=3, max_len=6)
     assert len(wide) == 2
+
+
+def test_pointing_seq2seq_names_points_by_column_then_row(tmp_path):
+    columns, rows = [10, 11, 12], [20, 21, 22]  # a 3x3 board: target ids of "a b c" and "1 2 3"
+    model = PointingSeq2Seq(20, 30, columns, rows, point_features=4, embed=8, hidden=16).eval()
+    src, lengths = pad_batch([[4, 5, 6], [7, 8]])
+    tgt, _ = pad_batch([[1, 11, 21, EOS_ID], [1, 7, 8, EOS_ID]])
+    points = torch.randn(2, 9, 4)
+    with torch.no_grad():
+        model.gate.bias.fill_(20.0)  # all mass on the pointer
+        logp = model(src, lengths, tgt, None, points)
+    probs = logp.exp()
+    assert torch.allclose(probs.sum(-1), torch.ones(2, 3), atol=1e-5)
+    assert probs[:, 0, columns].sum(-1).gt(0.99).all()  # first a column letter ...
+    assert probs[0, 1, rows].sum() > 0.99 and probs[0, 1, columns].sum() < 0.01  # ... then, after "b", a row
+    plain = Seq2Seq(20, 30, embed=8, hidden=16).eval()
+    plain.load_state_dict(model.state_dict(), strict=False)
+    assert torch.allclose(model(src, lengths, tgt), plain(src, lengths, tgt), atol=1e-6)  # no points: no pointer
+    save_model(str(tmp_path / "pointing.pt"), model, {})
+    loaded, _ = load_model(str(tmp_path / "pointing.pt"))
+    assert torch.allclose(loaded(src, lengths, tgt, None, points), logp, atol=1e-5)
+    with pytest.raises(ValueError):
+        PointingSeq2Seq(20, 30, columns, rows[:2], point_features=4)
 
 
 def test_attention_ignores_padding():

@@ -373,5 +373,11 @@ def test_real_comments_task(tmp_path):
     assert len(report["samples"]) == min(10, report["scored"])
     from rnn_tools.encoding import BOS_ID, TextVocab
     vocab = TextVocab.build([e["target"] for e in examples], min_freq=1)
-    src, lengths, feats, tgt = comments.collate(vocab, examples[:2], see_game=False)
-    assert src.shape == (2, 1) and lengths.tolist() == [1, 1] and tgt[0, 0].item() == BOS_ID
+    src, lengths, feats, tgt, points = comments.collate(vocab, examples[:2], see_game=False)
+    assert src.shape == (2, 1) and lengths.tolist() == [1, 1] and tgt[0, 0].item() == BOS_ID and points is None
+    points = comments.collate(vocab, examples[:2], see_game=True)[4]
+    assert points.shape == (2, 81, comments.POINT_FEATURES)
+    move = game.moves[0][1]  # the first commented move: itself at offset 0, the newest of the recent moves
+    assert points[0, move, 4] == 1 and points[0, move, 9 + 4] == 1 and points[0, move, 26] == 1
+    assert points[0, move, 26 + comments.RECENT + 1] == 1  # the mover's own stone stands there
+    assert torch.all(points.sum(-1) >= 3)  # every point has its offsets or distance, its contents and its line
