@@ -60,14 +60,15 @@ def point_features(stones: np.ndarray, mover: int, recent: list[int], size: int)
     and row offset from that move (one-hot, clipped to ±4), its distance from it (buckets), which of the last
     ``RECENT`` moves stands there (the commented move first), what stands on it (empty, the mover's stone, the
     other's) and its line from the edge (1 to 6+). ``recent`` holds point indices, -1 for a pass."""
-    row, col = np.divmod(np.arange(size * size), size)
+    every = np.arange(size * size)
+    row, col = np.divmod(every, size)
     out = np.zeros((size * size, POINT_FEATURES), np.float32)
     if recent and recent[0] >= 0:
         r0, c0 = divmod(recent[0], size)
-        out[np.arange(size * size), np.clip(col - c0, -4, 4) + 4] = 1
-        out[np.arange(size * size), 9 + np.clip(row - r0, -4, 4) + 4] = 1
+        out[every, np.clip(col - c0, -4, 4) + 4] = 1
+        out[every, 9 + np.clip(row - r0, -4, 4) + 4] = 1
         distance = np.maximum(abs(col - c0), abs(row - r0))
-        out[np.arange(size * size), 18 + np.searchsorted([0, 1, 2, 3, 4, 6, 9], distance)] = 1
+        out[every, 18 + np.searchsorted([0, 1, 2, 3, 4, 6, 9], distance)] = 1
     for k, point in enumerate(recent[:RECENT]):
         if point >= 0:
             out[point, 26 + k] = 1
@@ -76,7 +77,7 @@ def point_features(stones: np.ndarray, mover: int, recent: list[int], size: int)
     out[:, k + 1] = stones == mover
     out[:, k + 2] = (stones != EMPTY) & (stones != mover)
     line = np.minimum(np.minimum(row, col), np.minimum(size - 1 - row, size - 1 - col))
-    out[np.arange(size * size), k + 3 + np.minimum(line, 5)] = 1
+    out[every, k + 3 + np.minimum(line, 5)] = 1
     return out
 
 
