@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from goengine.board import BLACK, neighbor_table
+from goengine.board import BLACK, Board, neighbor_table
 from goengine.game import Game, positions
 
 from .commentator import TEMPLATES, event, render
@@ -33,13 +33,16 @@ def source_vocab_size(size: int) -> int:
     return len(MoveVocab(size)) + MAX_NUMBER
 
 
-def replay_events(game: Game) -> tuple[list, list[np.ndarray]]:
-    """The commentator's event and the engine facts of every move (up to an illegal move, if any)."""
+def replay_events(game: Game, keep: set[int] = frozenset()) -> tuple[list, list[np.ndarray], dict[int, Board]]:
+    """The commentator's event and the engine facts of every move (up to an illegal move, if any), and a copy of
+    the board before each move number (1-based) in ``keep``."""
     placed: dict[int, int] = {}
-    rows, events = [], []
+    rows, events, boards = [], [], {}
     previous = None
     try:
         for i, (board, color, point) in enumerate(positions(game)):
+            if i + 1 in keep:
+                boards[i + 1] = board.copy()
             events.append(event(board, color, point, i + 1, placed, previous))
             rows.append(_facts(board, color, point))
             if point != board.pass_move:
@@ -47,7 +50,7 @@ def replay_events(game: Game) -> tuple[list, list[np.ndarray]]:
             previous = point
     except ValueError:
         pass  # keep the moves before an illegal one
-    return events, rows
+    return events, rows, boards
 
 
 def move_source(game: Game, rows: list[np.ndarray], i: int) -> tuple[list[int], np.ndarray]:
@@ -64,7 +67,7 @@ def move_source(game: Game, rows: list[np.ndarray], i: int) -> tuple[list[int], 
 
 def game_examples(game: Game, per_game: int, rng: random.Random) -> list[dict]:
     """Up to ``per_game`` examples ``{src, features, refs, target}`` at random moves of ``game``."""
-    events, rows = replay_events(game)
+    events, rows, _ = replay_events(game)
     out = []
     for i in rng.sample(range(len(events)), min(per_game, len(events))):
         src, feats = move_source(game, rows, i)

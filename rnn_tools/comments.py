@@ -2,14 +2,20 @@
 model that never sees the game.
 
 Source: the last moves as in task 4a (``commentary.move_source``: move-number and move tokens with engine facts),
-plus each move's column and row as one-hot inputs. The game-reading model also points at the board to name a
-point the way reviewers do ("better at r 9"): ``models.PointingSeq2Seq`` scores every point from where it lies
-relative to the last moves and what stands on it. Target: the first ``MAX_TOKENS`` tokens of the comment on that
-move (English words, Chinese characters). The text-only model is the same network fed one empty source step and
-no points, so the two differ only in what they see. Both start from one language model trained on the comments, train on for the same number of
+plus each move's column and row as one-hot inputs. The game-reading model also copies from the game the way
+reviewers quote it (``models.PointingSeq2Seq``). It points at the board to name a point ("better at r 9"),
+scoring every point from where it lies relative to the last moves, what stands on it and how much the policy
+network liked it there. It points at the record's words to copy a move number near the commented move ("after
+57") or a word of the record's header: the players' names and the game's opening comment, where reviewers
+introduce themselves and the name or mark that heads their comments ("kk : ...").
+
+Target: the first ``MAX_TOKENS`` tokens of the comment on that move (English words, Chinese characters). The
+text-only model is the same network fed one empty source step and nothing to point at, so the two differ only in
+what they see. Both start from one language model trained on the comments, train on for the same number of
 epochs (with dropout) and keep their epoch of lowest validation perplexity. Scores on the comments of held-out
-games: perplexity per target token (the ``<eos>`` included), and sacreBLEU of greedy generations against the real
-comment (the ``zh`` tokenizer for Chinese).
+games: perplexity per target token (the ``<eos>`` included), which kinds of tokens the game helps with
+(``saving_by_kind``), and sacreBLEU of greedy generations against the real comment (the ``zh`` tokenizer for
+Chinese).
 """
 from __future__ import annotations
 
@@ -21,8 +27,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from goengine.board import EMPTY
-from goengine.game import Game, positions_after
+from goengine.board import EMPTY, IllegalMove
+from goengine.game import Game
+from policy.inference import Policy
 
 from .commentary import N_FEATURES, move_source, replay_events, source_vocab_size
 from .data import by_split, iter_batches, read_unique
@@ -34,7 +41,10 @@ from .training import KeepBest, fit
 MAX_TOKENS = 30
 COLUMNS = "abcdefghjklmnopqrstuvwxyz"  # GTP column letters (no "i")
 RECENT = 8  # the last moves marked on the board points
-POINT_FEATURES = 9 + 9 + 8 + RECENT + 3 + 6
+POINT_FEATURES = 9 + 9 + 8 + RECENT + 3 + 6 + 4
+NUMBERS_BACK, NUMBERS_AHEAD = 10, 3  # the move numbers offered for copying, around the commented move's
+HEADER_TOKENS = 200  # of the record's opening comment, offered for copying
+COPY_FEATURES = NUMBERS_BACK + 1 + NUMBERS_AHEAD + 3
 
 
 def n_features(size: int) -> int:
@@ -55,11 +65,14 @@ def comment_source(game: Game, rows: list[np.ndarray], i: int) -> tuple[list[int
     return src, np.concatenate([facts, coords], axis=1)
 
 
-def point_features(stones: np.ndarray, mover: int, recent: list[int], size: int) -> np.ndarray:
+def point_features(stones: np.ndarray, mover: int, recent: list[int], size: int,
+                   policy: np.ndarray | None = None) -> np.ndarray:
     """``(size², POINT_FEATURES)`` for the board pointer, for the position after a move: each point's column
     and row offset from that move (one-hot, clipped to ±4), its distance from it (buckets), which of the last
     ``RECENT`` moves stands there (the commented move first), what stands on it (empty, the mover's stone, the
-    other's) and its line from the edge (1 to 6+). ``recent`` holds point indices, -1 for a pass."""
+    other's), its line from the edge (1 to 6+), and the policy network's probability for the commented move there
+    (``policy``, before the move: a log scale, and whether it is the first, in the first 3, in the first 10; zeros
+    without it). ``recent`` holds point indices, -1 for a pass."""
     every = np.arange(size * size)
     row, col = np.divmod(every, size)
     out = np.zeros((size * size, POINT_FEATURES), np.float32)
@@ -78,88 +91,162 @@ def point_features(stones: np.ndarray, mover: int, recent: list[int], size: int)
     out[:, k + 2] = (stones != EMPTY) & (stones != mover)
     line = np.minimum(np.minimum(row, col), np.minimum(size - 1 - row, size - 1 - col))
     out[every, k + 3 + np.minimum(line, 5)] = 1
+    if policy is not None:
+        k += 9
+        out[:, k] = 1 + np.log10(policy.astype(np.float32) + 1e-4) / 4
+        rank = np.empty(size * size, np.int64)
+        rank[np.argsort(-policy, kind="stable")] = every
+        out[:, k + 1], out[:, k + 2], out[:, k + 3] = rank < 1, rank < 3, rank < 10
     return out
 
 
-def comment_examples(game: Game) -> list[dict]:
-    """``{src, features, board, target, lang}`` for every commented move of the main line; ``board`` is what the
-    board pointer reads (stones after the move, its colour, the last moves)."""
+def record_header(game: Game) -> tuple[list[str], np.ndarray]:
+    """The header words a comment may copy: the players' names, then the first ``HEADER_TOKENS`` words of the
+    record's opening comment; features: from the header, followed by a colon (how reviewers mark their
+    comments), a player's name (the last 3 of ``COPY_FEATURES``)."""
+    names = tokenize(f"{game.info.black} {game.info.white}")
+    words = names + tokenize(game.comments.get(0, ""))[:HEADER_TOKENS]
+    feats = np.zeros((len(words), COPY_FEATURES), np.float32)
+    feats[:, -3] = 1
+    feats[[i for i in range(len(words) - 1) if words[i + 1] == ":"], -2] = 1
+    feats[:len(names), -1] = 1
+    return words, feats
+
+
+def copy_source(header: tuple[list[str], np.ndarray], number: int) -> tuple[list[str], np.ndarray]:
+    """What the comment on move ``number`` may copy from the record: the move numbers from ``NUMBERS_BACK``
+    before it to ``NUMBERS_AHEAD`` after (their offset one-hot), then the header words."""
+    numbers = [n for n in range(number - NUMBERS_BACK, number + NUMBERS_AHEAD + 1) if n >= 1]
+    feats = np.zeros((len(numbers), COPY_FEATURES), np.float32)
+    feats[np.arange(len(numbers)), [n - number + NUMBERS_BACK for n in numbers]] = 1
+    return [str(n) for n in numbers] + header[0], np.concatenate([feats, header[1]])
+
+
+def comment_examples(game: Game, policy: Policy | None = None) -> list[dict]:
+    """``{src, features, board, header, number, target, lang}`` for every commented move of the main line;
+    ``board`` is what the board pointer reads (stones after the move, its colour, the last moves, and with
+    ``policy`` the network's move probabilities before it), ``header`` and ``number`` what the record pointer
+    reads (``copy_source``)."""
     commented = {i: c for i, c in game.comments.items() if i >= 1 and c.strip()}
     if not commented:
         return []
-    _, rows = replay_events(game)
-    boards = _boards_after(game, set(commented))
+    _, rows, before = replay_events(game, set(commented))
+    if policy is not None and before:
+        probs, _ = policy.predict_batch(list(before.values()))
+        chances = {i: p[:game.size ** 2].astype(np.float16) for i, p in zip(before, probs)}
+    header = record_header(game)
     out = []
     for index, comment in sorted(commented.items()):
-        if index > len(rows) or index not in boards:
+        if index not in before:
             break  # after an illegal move
+        after = before[index].copy()
+        try:
+            after.play(game.moves[index - 1][1], game.moves[index - 1][0])
+        except IllegalMove:
+            break
         tokens = tokenize(comment)[:MAX_TOKENS]
         if tokens:
             src, feats = comment_source(game, rows, index - 1)
             moves = game.moves[max(0, index - RECENT):index]
             pass_move = game.size * game.size
-            board = {"stones": boards[index], "mover": moves[-1][0],
-                     "recent": [-1 if p == pass_move else p for _, p in reversed(moves)]}
-            out.append({"src": src, "features": feats, "board": board, "target": tokens,
-                        "lang": "zh" if is_chinese(comment) else "en"})
-    return out
-
-
-def _boards_after(game: Game, wanted: set[int]) -> dict[int, np.ndarray]:
-    """The stones after each move number in ``wanted`` (1-based), up to an illegal move."""
-    out = {}
-    try:
-        for i, (board, _, _) in enumerate(positions_after(game)):
-            if i + 1 in wanted:
-                out[i + 1] = np.frombuffer(bytes(board.stones), dtype=np.int8).copy()
-    except ValueError:
-        pass
+            board = {"stones": np.frombuffer(bytes(after.stones), dtype=np.int8).copy(), "mover": moves[-1][0],
+                     "recent": [-1 if p == pass_move else p for _, p in reversed(moves)],
+                     "policy": chances[index] if policy is not None else None}
+            out.append({"src": src, "features": feats, "board": board, "header": header, "number": index,
+                        "target": tokens, "lang": "zh" if is_chinese(comment) else "en"})
     return out
 
 
 def collate(vocab: TextVocab, batch: list[dict], see_game: bool = True):
-    """``(src, lengths, features, target, points)``; without ``see_game`` the source is one empty step and there
-    are no points (``None``)."""
-    points = None
+    """``(src, lengths, features, target, extra)``; ``extra`` is what the pointers read (``PointingSeq2Seq``):
+    the board points and the record's words. Without ``see_game`` the source is one empty step and ``extra`` is
+    ``None``."""
+    extra = None
     if see_game:
         src, lengths = pad_batch([e["src"] for e in batch])
         feats = torch.zeros(len(batch), src.shape[1], batch[0]["features"].shape[1])
         for i, e in enumerate(batch):
             feats[i, :len(e["src"])] = torch.from_numpy(e["features"])
         size = int(round(len(batch[0]["board"]["stones"]) ** 0.5))
-        points = torch.from_numpy(np.stack([point_features(e["board"]["stones"], e["board"]["mover"],
-                                                           e["board"]["recent"], size) for e in batch]))
+        points = np.stack([point_features(e["board"]["stones"], e["board"]["mover"], e["board"]["recent"], size,
+                                          e["board"].get("policy")) for e in batch])
+        sources = [copy_source(e["header"], e["number"]) for e in batch]
+        copy_ids, _ = pad_batch([vocab.encode(words) for words, _ in sources])
+        copy_feats = torch.zeros(*copy_ids.shape, COPY_FEATURES)
+        copy_mask = torch.zeros(copy_ids.shape, dtype=torch.bool)
+        for i, (words, f) in enumerate(sources):
+            copy_feats[i, :len(words)] = torch.from_numpy(f)
+            copy_mask[i, :len(words)] = True
+        extra = {"points": torch.from_numpy(points), "copy_ids": copy_ids, "copy_features": copy_feats,
+                 "copy_mask": copy_mask}
     else:  # one empty step: the decoder is a plain language model
         src = torch.zeros(len(batch), 1, dtype=torch.long)
         lengths = torch.ones(len(batch), dtype=torch.long)
         feats = torch.zeros(len(batch), 1, batch[0]["features"].shape[1])
     tgt, _ = pad_batch([vocab.encode(e["target"], bos=True, eos=True) for e in batch])
-    return src, lengths, feats, tgt, points
+    return src, lengths, feats, tgt, extra
 
 
 def loss_fn(model: nn.Module, batch, reduction: str = "mean") -> torch.Tensor:
     """Negative log-likelihood of the target tokens after ``<bos>`` (padding left out)."""
-    src, lengths, feats, tgt, points = batch
-    logp = model(src, lengths, tgt, feats, points)
+    src, lengths, feats, tgt, extra = batch
+    logp = model(src, lengths, tgt, feats, extra)
     return nn.functional.nll_loss(logp.transpose(1, 2), tgt[:, 1:], ignore_index=PAD_ID, reduction=reduction)
 
 
 @torch.no_grad()
+def token_losses(model: Seq2Seq, vocab: TextVocab, examples: list[dict], see_game: bool) -> list[np.ndarray]:
+    """The negative log-likelihood of every target token of every example (its ``<eos>`` last)."""
+    out = []
+    for batch in iter_batches(examples, 128):
+        losses = loss_fn(model, collate(vocab, batch, see_game), reduction="none").numpy()
+        out += [losses[i, :len(e["target"]) + 1] for i, e in enumerate(batch)]
+    return out
+
+
 def perplexity(model: Seq2Seq, vocab: TextVocab, examples: list[dict], see_game: bool) -> float:
     """exp of the mean negative log-likelihood per target token (``<eos>`` included, padding left out)."""
-    total, count = 0.0, 0
-    for batch in iter_batches(examples, 128):
-        tensors = collate(vocab, batch, see_game)
-        total += float(loss_fn(model, tensors, reduction="sum"))
-        count += int((tensors[3][:, 1:] != PAD_ID).sum())  # the target tokens scored
-    return math.exp(total / max(1, count))
+    losses = token_losses(model, vocab, examples, see_game)
+    return math.exp(float(np.concatenate(losses).mean())) if losses else float("nan")
+
+
+TOKEN_KINDS = ("point", "number", "speaker", "word", "end")
+
+
+def token_kind(tokens: list[str], k: int, size: int) -> str:
+    """What target token ``k`` is: part of a point's name ("r 9"), another number, the speaker's mark that
+    heads a comment ("kk :"), another word, or the end of the comment (``k == len(tokens)``)."""
+    if k == len(tokens):
+        return "end"
+    columns, rows = point_names(size)
+    t, before, after = tokens[k], tokens[k - 1] if k else "", tokens[k + 1] if k + 1 < len(tokens) else ""
+    if (t in columns and after in rows) or (t in rows and before in columns):
+        return "point"
+    if t.isdigit():
+        return "number"
+    if len(tokens) > 1 and tokens[1] == ":" and k <= 1:
+        return "speaker"
+    return "word"
+
+
+def saving_by_kind(base: list[np.ndarray], model: list[np.ndarray], examples: list[dict], size: int) -> dict:
+    """Where a model's lower perplexity comes from: per kind of target token (``token_kind``), its share of the
+    tokens, the nats a token of that kind costs less than with ``base``, and that kind's part of the whole saving
+    in nats per token (the parts add up to the log of the perplexity ratio)."""
+    saved = {k: [] for k in TOKEN_KINDS}
+    for e, b, m in zip(examples, base, model):
+        for k in range(len(e["target"]) + 1):
+            saved[token_kind(e["target"], k, size)].append(float(b[k] - m[k]))
+    total = sum(len(v) for v in saved.values())
+    return {k: {"share": len(v) / total, "nats_saved": float(np.mean(v)) if v else 0.0, "part": sum(v) / total}
+            for k, v in saved.items()}
 
 
 def generate(model: Seq2Seq, vocab: TextVocab, examples: list[dict], see_game: bool) -> list[list[str]]:
     out = []
     for batch in iter_batches(examples, 128):
-        src, lengths, feats, _, points = collate(vocab, batch, see_game)
-        out += [vocab.decode(ids) for ids in model.greedy(src, lengths, MAX_TOKENS, feats, points)]
+        src, lengths, feats, _, extra = collate(vocab, batch, see_game)
+        out += [vocab.decode(ids) for ids in model.greedy(src, lengths, MAX_TOKENS, feats, extra)]
     return out
 
 
@@ -207,15 +294,17 @@ def pointing_model(language_model: Seq2Seq, vocab: TextVocab, size: int) -> Poin
     columns, rows = point_names(size)
     config = {k: v for k, v in language_model.config.items() if k != "type"}
     model = PointingSeq2Seq(**config, columns=[vocab.stoi[c] for c in columns], rows=[vocab.stoi[r] for r in rows],
-                            point_features=POINT_FEATURES)
+                            point_features=POINT_FEATURES, copy_features=COPY_FEATURES)
     missing, unexpected = model.load_state_dict(language_model.state_dict(), strict=False)
-    assert not unexpected and all(k.startswith(("point_", "query_", "gate", "column_", "row_")) for k in missing)
+    assert not unexpected and all(k.startswith(("point_", "query_", "copy_", "gate", "column_", "row_"))
+                                  for k in missing)
     return model
 
 
 def train_and_score(paths: list[str], *, every: int = 8, epochs: int = 5, tune_epochs: int = 3, hidden: int = 128,
                     dropout: float = 0.2, max_train: int = 60_000, test_examples: int = 2000, size: int = 19,
-                    pointer: bool = True, progress: bool = True, seed: int = 0) -> dict:
+                    pointer: bool = True, policy_model: str | None = None, progress: bool = True,
+                    seed: int = 0) -> dict:
     """Train a language model on the comments, then go on training two copies of it for ``tune_epochs`` more
     epochs, one reading the game and one not (the text-only model), each kept at its epoch of lowest validation
     perplexity; perplexity and BLEU on the comments of held-out games, per language, and ten generated comments
@@ -223,10 +312,12 @@ def train_and_score(paths: list[str], *, every: int = 8, epochs: int = 5, tune_e
 
     Both models get the same training; they differ only in what they read. Starting the game-reading model
     from a language model means it only has to learn what the game adds; trained from scratch on 60,000 comments
-    it memorises the sources instead. With ``pointer`` the game-reading model also points at board points to
-    name them (``PointingSeq2Seq``)."""
+    it memorises the sources instead. With ``pointer`` the game-reading model also copies from the game: board
+    points, move numbers and the record's header (``PointingSeq2Seq``); the board pointer reads the moves of the
+    policy network ``policy_model`` (the shipped one by default). ``saving`` tells which tokens the game helps."""
     games, stats = read_unique(paths, every=every, size=size, check_legal=False, accept=accept_commented)
-    parts = {k: [e for g in v for e in comment_examples(g)] for k, v in by_split(games).items()}
+    policy = Policy.load(policy_model)
+    parts = {k: [e for g in v for e in comment_examples(g, policy)] for k, v in by_split(games).items()}
     rng = np.random.default_rng(seed)
     train_ex = parts["train"]
     if len(train_ex) > max_train:
@@ -245,6 +336,7 @@ def train_and_score(paths: list[str], *, every: int = 8, epochs: int = 5, tune_e
                              src_features=n_features(size), dropout=dropout)
     results["language_model"] = fit_kept_best(language_model, vocab, train_ex, valid, False, epochs=epochs, lr=2e-3,
                                               name="language_model", progress=progress, seed=seed)
+    losses = {}
     for see_game in (False, True):
         model = pointing_model(language_model, vocab, size) if see_game and pointer else copy.deepcopy(language_model)
         name = "seq2seq" if see_game else "text_only"
@@ -258,7 +350,8 @@ def train_and_score(paths: list[str], *, every: int = 8, epochs: int = 5, tune_e
                 sub = [test[i] for i in idx]
                 report[lang] = {"n": len(idx), "perplexity": perplexity(model, vocab, sub, see_game),
                                 "bleu": bleu([generated[i] for i in idx], sub)}
-        report["all"] = {"n": len(test), "perplexity": perplexity(model, vocab, test, see_game)}
+        losses[name] = token_losses(model, vocab, test, see_game)
+        report["all"] = {"n": len(test), "perplexity": math.exp(float(np.concatenate(losses[name]).mean()))}
         report["kept_epoch"], report["history"] = best["epoch"], best["history"]
         results[name] = report
         if see_game:
@@ -267,4 +360,5 @@ def train_and_score(paths: list[str], *, every: int = 8, epochs: int = 5, tune_e
         print(name, report, file=sys.stderr, flush=True)
     ppl, base = results["seq2seq"]["all"]["perplexity"], results["text_only"]["all"]["perplexity"]
     results["perplexity_reduction"] = 1 - ppl / base
+    results["saving"] = saving_by_kind(losses["text_only"], losses["seq2seq"], test, size)
     return results

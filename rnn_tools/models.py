@@ -196,9 +196,9 @@ class Seq2Seq(nn.Module):
         return keys, mask, torch.tanh(self.bridge(last))
 
     def step(self, token: Tensor, state: Tensor, keys: Tensor, mask: Tensor,
-             extra: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
+             extra: dict | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
         """One decoder step: (log-probabilities ``(B, V)``, new state, attention weights or None). ``extra``:
-        per-example inputs that a subclass's step reads (``PointingSeq2Seq``: the board points)."""
+        per-example inputs that a subclass's step reads (``PointingSeq2Seq``: what its pointers point at)."""
         h, state, weights = self.decode(token, state, keys, mask)
         return torch.log_softmax(self.out(self.drop(h)), dim=-1), state, weights
 
@@ -213,7 +213,7 @@ class Seq2Seq(nn.Module):
         return torch.tanh(self.combine(mixed)), state, weights
 
     def forward(self, src: Tensor, lengths: Tensor, tgt: Tensor, features: Tensor | None = None,
-                extra: Tensor | None = None) -> Tensor:
+                extra: dict | None = None) -> Tensor:
         """Teacher forcing: ``tgt (B, L)`` starts with ``<bos>``; returns log-probabilities for ``tgt[:, 1:]``."""
         keys, mask, state = self.encode(src, lengths, features)
         outs = []
@@ -224,7 +224,7 @@ class Seq2Seq(nn.Module):
 
     @torch.no_grad()
     def greedy(self, src: Tensor, lengths: Tensor, max_len: int = 40, features: Tensor | None = None,
-               extra: Tensor | None = None) -> list[list[int]]:
+               extra: dict | None = None) -> list[list[int]]:
         keys, mask, state = self.encode(src, lengths, features)
         token = torch.full((src.shape[0],), BOS_ID, dtype=torch.long, device=src.device)
         out = [[] for _ in range(src.shape[0])]
@@ -274,24 +274,28 @@ class Seq2Seq(nn.Module):
 
 
 class PointingSeq2Seq(Seq2Seq):
-    """``Seq2Seq`` that can also name a board point by pointing at it (a pointer-generator over the board).
+    """``Seq2Seq`` that can also copy from the game it reads: name a board point by pointing at it, and copy a word
+    of the record (a move number, a player's or reviewer's name) by pointing at it (a pointer-generator).
 
     A point's name is two target tokens, its column letter and its row number ("r", "9"). At every step an
-    additive attention scores every point from its features (``extra (B, size², F)``: where it lies from the
-    last moves, what stands on it) and the decoder's state. The column letters get the summed probability of
-    their points; after a column letter, the row numbers get the probabilities of that column's points. A gate
-    mixes this with the ordinary softmax over the words. Without ``extra`` it is a plain ``Seq2Seq``.
+    additive attention scores every point from its features (``extra["points"] (B, size², F)``: where it lies from
+    the last moves, what stands on it) and the decoder's state. The column letters get the summed probability of
+    their points; after a column letter, the row numbers get the probabilities of that column's points.
+    A second attention scores the record's words (``extra["copy_ids"] (B, C)``: their target ids, with
+    ``extra["copy_features"] (B, C, G)`` and ``extra["copy_mask"] (B, C)``, True where a word stands) from their
+    embedding and features; each word's target id gets its probability. A learned gate mixes the softmax over the
+    words with the two pointers. Without ``extra`` it is a plain ``Seq2Seq``; either pointer may be left out.
     ``columns`` / ``rows``: the target ids of the column letters (left to right) and of the row numbers (1 up).
     """
 
     def __init__(self, src_vocab: int, tgt_vocab: int, columns: list[int], rows: list[int], point_features: int,
-                 embed: int = 64, hidden: int = 128, attention: bool = True, src_features: int = 0,
-                 dropout: float = 0.0):
+                 copy_features: int = 0, embed: int = 64, hidden: int = 128, attention: bool = True,
+                 src_features: int = 0, dropout: float = 0.0):
         super().__init__(src_vocab, tgt_vocab, embed, hidden, attention, src_features, dropout)
         if len(columns) != len(rows) or min(columns + rows) < 0 or max(columns + rows) >= tgt_vocab:
             raise ValueError("columns and rows need one target id per line of the board")
         self.config.update(type="pointing_seq2seq", columns=list(columns), rows=list(rows),
-                           point_features=point_features)
+                           point_features=point_features, copy_features=copy_features)
         self.register_buffer("column_ids", torch.tensor(columns))
         self.register_buffer("row_ids", torch.tensor(rows))
         column_of = torch.full((tgt_vocab,), -1, dtype=torch.long)
@@ -300,40 +304,68 @@ class PointingSeq2Seq(Seq2Seq):
         self.point_proj = nn.Linear(point_features, hidden)
         self.query_proj = nn.Linear(hidden, hidden, bias=False)
         self.point_score = nn.Linear(hidden, 1, bias=False)
-        self.gate = nn.Linear(hidden, 1)
-        nn.init.constant_(self.gate.bias, -2.0)  # start close to the plain model
+        self.copy_proj = nn.Linear(copy_features + embed, hidden)
+        self.copy_query = nn.Linear(hidden, hidden, bias=False)
+        self.copy_score = nn.Linear(hidden, 1, bias=False)
+        self.gate = nn.Linear(hidden, 3)  # words, board, record
+        nn.init.zeros_(self.gate.weight)
+        with torch.no_grad():
+            self.gate.bias.copy_(torch.tensor([0.0, -2.0, -2.0]))  # start close to the plain model
 
     def forward(self, src: Tensor, lengths: Tensor, tgt: Tensor, features: Tensor | None = None,
-                extra: Tensor | None = None) -> Tensor:
+                extra: dict | None = None) -> Tensor:
         return super().forward(src, lengths, tgt, features, self._project(extra))
 
     @torch.no_grad()
     def greedy(self, src: Tensor, lengths: Tensor, max_len: int = 40, features: Tensor | None = None,
-               extra: Tensor | None = None) -> list[list[int]]:
+               extra: dict | None = None) -> list[list[int]]:
         return super().greedy(src, lengths, max_len, features, self._project(extra))
 
-    def _project(self, points: Tensor | None) -> Tensor | None:
-        """The points' part of the pointer's scores, the same at every step: computed once per batch."""
-        return None if points is None else self.point_proj(points)
+    def _project(self, extra: dict | None) -> dict | None:
+        """The pointers' inputs, projected once per batch (they are the same at every step)."""
+        if not extra:
+            return None
+        out = {}
+        if extra.get("points") is not None:
+            out["points"] = self.point_proj(extra["points"])
+        if extra.get("copy_ids") is not None:
+            words = self.tgt_embed(extra["copy_ids"])
+            out["copy_keys"] = self.copy_proj(torch.cat([extra["copy_features"], words], dim=-1))
+            out["copy_ids"], out["copy_mask"] = extra["copy_ids"], extra["copy_mask"]
+            if not bool(out["copy_mask"].any(-1).all()):
+                raise ValueError("every example needs at least one word of the record to copy")
+        return out or None
 
     def step(self, token: Tensor, state: Tensor, keys: Tensor, mask: Tensor,
-             extra: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
-        """As ``Seq2Seq.step``; ``extra``: the projected points (``_project``), or None for no pointer."""
+             extra: dict | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
+        """As ``Seq2Seq.step``; ``extra``: the projected pointer inputs (``_project``), or None for no pointer."""
         if extra is None:
             return super().step(token, state, keys, mask)
         h, state, weights = self.decode(token, state, keys, mask)
         words = torch.softmax(self.out(self.drop(h)), dim=-1)
+        gate_logits = self.gate(h)
+        missing = torch.tensor([False, "points" not in extra, "copy_keys" not in extra], device=h.device)
+        gate = torch.softmax(gate_logits.masked_fill(missing, float("-inf")), dim=-1)
+        mixed = gate[:, :1] * words
+        if "points" in extra:
+            mixed = mixed + gate[:, 1:2] * self._board_copy(token, h, extra["points"], words)
+        if "copy_keys" in extra:
+            scores = self.copy_score(torch.tanh(extra["copy_keys"] + self.copy_query(h)[:, None]))[..., 0]
+            attn = torch.softmax(scores.masked_fill(~extra["copy_mask"], float("-inf")), dim=-1)
+            mixed = mixed + gate[:, 2:3] * torch.zeros_like(words).scatter_add(1, extra["copy_ids"], attn)
+        return torch.log(mixed.clamp(min=1e-12)), state, weights
+
+    def _board_copy(self, token: Tensor, h: Tensor, points: Tensor, words: Tensor) -> Tensor:
+        """The board pointer's distribution over the target words: column letters, or after one, row numbers."""
         b, size = token.shape[0], len(self.column_ids)
-        scores = self.point_score(torch.tanh(extra + self.query_proj(h)[:, None]))[..., 0]
+        scores = self.point_score(torch.tanh(points + self.query_proj(h)[:, None]))[..., 0]
         grid = torch.softmax(scores, dim=-1).view(b, size, size)  # [row, column]
         column = self.column_of[token]  # the column just named, -1 after any other token
         named = (column >= 0)[:, None]
         in_column = grid.gather(2, column.clamp(min=0)[:, None, None].expand(b, size, 1))[..., 0]
         in_column = in_column / in_column.sum(-1, keepdim=True).clamp(min=1e-9)
         copy = torch.zeros_like(words).index_add(1, self.column_ids, torch.where(named, 0.0, grid.sum(1)))
-        copy = copy.index_add(1, self.row_ids, torch.where(named, in_column, 0.0))
-        gate = torch.sigmoid(self.gate(h))
-        return torch.log(((1 - gate) * words + gate * copy).clamp(min=1e-12)), state, weights
+        return copy.index_add(1, self.row_ids, torch.where(named, in_column, 0.0))
 
 
 class ProbabilityAverage(nn.Module):

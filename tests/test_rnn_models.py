@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from rnn_tools.cells import JordanCell, Recurrent, copy_from_builtin, make_recurrent, reverse_padded
-from rnn_tools.encoding import EOS_ID, MoveVocab, TextVocab, one_hot, pad_batch, tokenize
+from rnn_tools.encoding import EOS_ID, PAD_ID, MoveVocab, TextVocab, one_hot, pad_batch, tokenize
 from rnn_tools.models import (BoardTagger, PointingSeq2Seq, ProbabilityAverage, Seq2Seq, SequenceClassifier,
                               SequenceTagger)
 from rnn_tools.training import KeepBest, fit, load_model, save_model
@@ -206,12 +206,12 @@ def test_seq2seq_teacher_forcing_and_beam(attention):
 
 def test_pointing_seq2seq_names_points_by_column_then_row(tmp_path):
     columns, rows = [10, 11, 12], [20, 21, 22]  # a 3x3 board: target ids of "a b c" and "1 2 3"
-    model = PointingSeq2Seq(20, 30, columns, rows, point_features=4, embed=8, hidden=16).eval()
+    model = PointingSeq2Seq(20, 30, columns, rows, point_features=4, copy_features=2, embed=8, hidden=16).eval()
     src, lengths = pad_batch([[4, 5, 6], [7, 8]])
     tgt, _ = pad_batch([[1, 11, 21, EOS_ID], [1, 7, 8, EOS_ID]])
-    points = torch.randn(2, 9, 4)
+    points = {"points": torch.randn(2, 9, 4)}
     with torch.no_grad():
-        model.gate.bias.fill_(20.0)  # all mass on the pointer
+        model.gate.bias.copy_(torch.tensor([-20.0, 20.0, 20.0]))  # all mass on the pointers; the record's is absent
         logp = model(src, lengths, tgt, None, points)
     probs = logp.exp()
     assert torch.allclose(probs.sum(-1), torch.ones(2, 3), atol=1e-5)
@@ -225,6 +225,28 @@ def test_pointing_seq2seq_names_points_by_column_then_row(tmp_path):
     assert torch.allclose(loaded(src, lengths, tgt, None, points), logp, atol=1e-5)
     with pytest.raises(ValueError):
         PointingSeq2Seq(20, 30, columns, rows[:2], point_features=4)
+
+
+def test_pointing_seq2seq_copies_the_words_of_the_record():
+    model = PointingSeq2Seq(20, 30, [10, 11, 12], [20, 21, 22], point_features=4, copy_features=2, embed=8,
+                            hidden=16).eval()
+    src, lengths = pad_batch([[4, 5, 6], [7, 8]])
+    tgt, _ = pad_batch([[1, 25, 26, EOS_ID], [1, 7, 8, EOS_ID]])
+    ids, _ = pad_batch([[25, 26, 25], [27]])
+    record = {"copy_ids": ids, "copy_features": torch.randn(2, 3, 2),
+              "copy_mask": torch.tensor([[True, True, True], [True, False, False]])}
+    with torch.no_grad():
+        model.gate.bias.copy_(torch.tensor([-20.0, 20.0, 20.0]))  # the board's pointer is absent
+        probs = model(src, lengths, tgt, None, record).exp()
+    assert torch.allclose(probs.sum(-1), torch.ones(2, 3), atol=1e-5)
+    assert probs[0, :, [25, 26]].sum(-1).gt(0.99).all() and probs[1, :, 27].gt(0.99).all()
+    assert probs[1, :, PAD_ID].lt(0.01).all()  # padding is never copied
+    model.gate.bias.data.copy_(torch.tensor([0.0, -2.0, -2.0]))
+    both = dict(record, points=torch.randn(2, 9, 4))
+    assert torch.allclose(model(src, lengths, tgt, None, both).exp().sum(-1), torch.ones(2, 3), atol=1e-5)
+    record["copy_mask"][1] = False
+    with pytest.raises(ValueError, match="at least one word"):
+        model(src, lengths, tgt, None, record)
 
 
 def test_attention_ignores_padding():

@@ -8,10 +8,11 @@ import pytest
 import torch
 
 from goengine.board import BLACK, WHITE, Board
-from goengine.game import Game, parse_result
+from goengine.game import Game, parse_result, replay
 from goengine.sgf import game_to_sgf, read_game
 from rnn_tools import movelm, outcome, sentiment, tagging
 from rnn_tools.data import by_split, read_unique, split_of
+from rnn_tools.encoding import tokenize
 from rnn_tools.lexicon import label, mask_cues
 from rnn_tools.metrics import binary_f1, macro_f1, roc_auc
 from rnn_tools.training import load_model
@@ -371,13 +372,45 @@ def test_real_comments_task(tmp_path):
         assert np.isfinite(report[name]["all"]["perplexity"]) and report[name]["all"]["perplexity"] > 1
         assert 0 <= report[name]["en"]["bleu"] <= 100
     assert len(report["samples"]) == min(10, report["scored"])
+    assert set(report["saving"]) == set(comments.TOKEN_KINDS)
+    assert sum(k["share"] for k in report["saving"].values()) == pytest.approx(1)
+    log_ratio = np.log(report["text_only"]["all"]["perplexity"] / report["seq2seq"]["all"]["perplexity"])
+    assert sum(k["part"] for k in report["saving"].values()) == pytest.approx(log_ratio, abs=1e-4)
     from rnn_tools.encoding import BOS_ID, TextVocab
     vocab = TextVocab.build([e["target"] for e in examples], min_freq=1)
-    src, lengths, feats, tgt, points = comments.collate(vocab, examples[:2], see_game=False)
-    assert src.shape == (2, 1) and lengths.tolist() == [1, 1] and tgt[0, 0].item() == BOS_ID and points is None
-    points = comments.collate(vocab, examples[:2], see_game=True)[4]
+    src, lengths, feats, tgt, extra = comments.collate(vocab, examples[:2], see_game=False)
+    assert src.shape == (2, 1) and lengths.tolist() == [1, 1] and tgt[0, 0].item() == BOS_ID and extra is None
+    extra = comments.collate(vocab, examples[:2], see_game=True)[4]
+    points = extra["points"]
     assert points.shape == (2, 81, comments.POINT_FEATURES)
     move = game.moves[0][1]  # the first commented move: itself at offset 0, the newest of the recent moves
     assert points[0, move, 4] == 1 and points[0, move, 9 + 4] == 1 and points[0, move, 26] == 1
     assert points[0, move, 26 + comments.RECENT + 1] == 1  # the mover's own stone stands there
     assert torch.all(points.sum(-1) >= 3)  # every point has its offsets or distance, its contents and its line
+    assert not points[..., -4:].any()  # read without a policy network
+
+
+def test_comments_read_the_policy_and_the_record():
+    from policy.inference import Policy
+    from rnn_tools import comments
+    game = random_game(9, 12, seed=3)
+    game.info.black, game.info.white = "Kaya", "Tomas"
+    game.comments = {0: "Hi, tomas here. My comments start with T: from now on.", 3: "T: slow, 2 is better",
+                     12: "resign?"}
+    policy = Policy.load()
+    examples = comments.comment_examples(game, policy)
+    assert [e["number"] for e in examples] == [3, 12]
+    chances = examples[0]["board"]["policy"]
+    assert chances.shape == (81,) and abs(float(chances.sum()) - 1) < 0.01
+    before = replay(game, 2)
+    assert np.allclose(chances, policy.predict(before)[0][:81], atol=1e-3)  # the position before move 3
+    assert (examples[1]["board"]["stones"] == np.frombuffer(bytes(replay(game).stones), np.int8)).all()
+    features = comments.point_features(**{k: v for k, v in examples[0]["board"].items()}, size=9)
+    best = int(np.argmax(chances))
+    assert features[best, -3:].tolist() == [1, 1, 1] and features[:, -3].sum() == 1 and features[:, -1].sum() == 10
+    words, feats = comments.copy_source(examples[0]["header"], 3)
+    assert words[:8] == ["1", "2", "3", "4", "5", "6", "kaya", "tomas"]  # numbers, players, opening comment
+    assert feats[2, comments.NUMBERS_BACK] == 1 and feats[6:, -3].all() and feats[6:8, -1].all()
+    colon = [w for w, f in zip(words, feats) if f[-2]]
+    assert colon == ["t"]  # the mark before a colon
+    assert words.count("tomas") == 2 and len(words) == 6 + 2 + len(tokenize(game.comments[0]))
