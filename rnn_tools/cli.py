@@ -51,36 +51,36 @@ def _print(report: dict, as_json: bool) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     paths = _paths(args.task, args.paths)
-    progress = not args.quiet
+    common = {"progress": not args.quiet, "seed": args.seed}
     if args.task == "outcome":
         from .outcome import train
         report = train(paths, args.out or SHIPPED["outcome"], every=args.every or 10, limit=args.limit,
                        epochs=args.epochs or 6, members=args.members, years=year_range(args.years),
                        value_net=args.value_net,
-                       checkpoint=args.checkpoint, cache=args.cache, progress=progress)["test"]
+                       checkpoint=args.checkpoint, cache=args.cache, **common)["test"]
     elif args.task == "sentiment":
         from .sentiment import train
         report = train(paths, args.out or SHIPPED["sentiment"], every=args.every or 1, epochs=args.epochs or 9,
                        max_train=args.max_train or 200_000, checkpoint=args.checkpoint, cache=args.cache,
-                       progress=progress)["test"]
+                       **common)["test"]
     elif args.task == "tagging":
         from .tagging import train_and_score
         board = args.input == "board"  # defaults: the measured runs of docs/rnn_tools.md
         report = train_and_score(paths, every=args.every or (60 if board else 30),
-                                 epochs=args.epochs or (2 if board else 3), inputs=args.input, progress=progress)
+                                 epochs=args.epochs or (2 if board else 3), inputs=args.input, **common)
     elif args.task == "terms":
         from .terms import train_and_score
-        report = train_and_score(paths, every=args.every or 2, epochs=args.epochs or 4, progress=progress)
+        report = train_and_score(paths, every=args.every or 2, epochs=args.epochs or 4, **common)
     elif args.task == "comments":
         from .comments import train_and_score
-        report = train_and_score(paths, every=args.every or 8, epochs=args.epochs or 5, progress=progress)
+        report = train_and_score(paths, every=args.every or 8, epochs=args.epochs or 5, **common)
     elif args.task == "commentary":
         from .commentary import train_and_score
-        report = train_and_score(paths, every=args.every or 40, epochs=args.epochs or 4, progress=progress)
+        report = train_and_score(paths, every=args.every or 40, epochs=args.epochs or 4, **common)
     else:
         from .movelm import train
         report = train(paths, args.out, every=args.every or 15, epochs=args.epochs or 3,
-                       checkpoint=args.checkpoint, progress=progress)
+                       checkpoint=args.checkpoint, **common)
     _print(report, args.json)
     return 0
 
@@ -154,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-train", type=int, help="sentiment: at most this many training sentences (default 200000)")
     p.add_argument("--checkpoint", help="resumable checkpoint file, written after every epoch")
     p.add_argument("--cache", help="pickle of the prepared examples, reused when it exists (outcome, sentiment)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sampling, initialisation and batch order")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     p.set_defaults(func=cmd_train)
