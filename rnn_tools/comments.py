@@ -148,9 +148,8 @@ def comment_examples(game: Game, policy: Policy | None = None) -> list[dict]:
         if tokens:
             src, feats = comment_source(game, rows, index - 1)
             moves = game.moves[max(0, index - RECENT):index]
-            pass_move = game.size * game.size
             board = {"stones": np.frombuffer(bytes(after.stones), dtype=np.int8).copy(), "mover": moves[-1][0],
-                     "recent": [-1 if p == pass_move else p for _, p in reversed(moves)],
+                     "recent": [-1 if p == game.pass_move else p for _, p in reversed(moves)],
                      "policy": chances[index] if policy is not None else None}
             out.append({"src": src, "features": feats, "board": board, "header": header, "number": index,
                         "target": tokens, "lang": "zh" if is_chinese(comment) else "en"})
@@ -206,7 +205,11 @@ def token_losses(model: Seq2Seq, vocab: TextVocab, examples: list[dict], see_gam
 
 def perplexity(model: Seq2Seq, vocab: TextVocab, examples: list[dict], see_game: bool) -> float:
     """exp of the mean negative log-likelihood per target token (``<eos>`` included, padding left out)."""
-    losses = token_losses(model, vocab, examples, see_game)
+    return perplexity_of(token_losses(model, vocab, examples, see_game))
+
+
+def perplexity_of(losses: list[np.ndarray]) -> float:
+    """exp of the mean of ``token_losses``' per-token negative log-likelihoods."""
     return math.exp(float(np.concatenate(losses).mean())) if losses else float("nan")
 
 
@@ -343,15 +346,14 @@ def train_and_score(paths: list[str], *, every: int = 8, epochs: int = 5, tune_e
         best = fit_kept_best(model, vocab, train_ex, valid, see_game, epochs=tune_epochs, lr=1e-3, name=name,
                              progress=progress, seed=seed)
         generated = generate(model, vocab, test, see_game)
+        losses[name] = token_losses(model, vocab, test, see_game)  # the test comments are scored once
         report = {}
         for lang in ("en", "zh"):
             idx = [i for i, e in enumerate(test) if e["lang"] == lang]
             if idx:
-                sub = [test[i] for i in idx]
-                report[lang] = {"n": len(idx), "perplexity": perplexity(model, vocab, sub, see_game),
-                                "bleu": bleu([generated[i] for i in idx], sub)}
-        losses[name] = token_losses(model, vocab, test, see_game)
-        report["all"] = {"n": len(test), "perplexity": math.exp(float(np.concatenate(losses[name]).mean()))}
+                report[lang] = {"n": len(idx), "perplexity": perplexity_of([losses[name][i] for i in idx]),
+                                "bleu": bleu([generated[i] for i in idx], [test[i] for i in idx])}
+        report["all"] = {"n": len(test), "perplexity": perplexity_of(losses[name])}
         report["kept_epoch"], report["history"] = best["epoch"], best["history"]
         results[name] = report
         if see_game:
