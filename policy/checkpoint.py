@@ -42,9 +42,19 @@ def atomic_save(obj: dict, path: str | os.PathLike) -> None:
         raise
 
 
+def nonfinite_weights(state_dict: dict) -> list[str]:
+    """Names of the floating-point tensors in ``state_dict`` that hold a NaN or an infinity."""
+    return [name for name, t in state_dict.items()
+            if torch.is_tensor(t) and t.is_floating_point() and not bool(torch.isfinite(t).all())]
+
+
 def model_record(model: PolicyValueNet, board_size: int = 19, data: dict | None = None,
                  metrics: dict | None = None) -> dict:
-    """The dict that describes and holds a model, ready for ``atomic_save``."""
+    """The dict that describes and holds a model, ready for ``atomic_save``. Raises ``ValueError`` for
+    non-finite weights, so that no model file or checkpoint is ever written with them."""
+    bad = nonfinite_weights(model.state_dict())
+    if bad:
+        raise ValueError(f"the model's weights are not finite ({', '.join(bad[:3])}); nothing was written")
     return {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(),
             "features": {"name": FEATURE_SET, "version": FEATURE_VERSION}, "board_size": board_size,
             "data": dict(data or {}), "metrics": dict(metrics or {}),
@@ -90,6 +100,10 @@ def model_from_record(record: dict, source: str = "model") -> PolicyValueNet:
         config = ModelConfig.from_dict(record["config"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ModelFileError(f"{source}: {exc}") from exc
+    bad = nonfinite_weights(record["state_dict"])
+    if bad:
+        raise ModelFileError(f"{source}: the weights hold NaN or infinite values ({', '.join(bad[:3])}); "
+                             f"the file is corrupt or came from a diverged run")
     model = PolicyValueNet(config)
     try:
         model.load_state_dict(record["state_dict"])

@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=int, default=100)
     p.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
     p.add_argument("--stop-at", type=int, help="stop (with a checkpoint) at this step, to resume later")
+    p.add_argument("--time-budget", type=float,
+                   help="seconds of training: after warm-up the measured speed fixes --steps (never above it) so "
+                        "that the run, its learning-rate decay included, ends within the budget")
     p.add_argument("--init", help="start from this model file's weights (fine-tuning)")
     p.add_argument("--no-progress", action="store_true")
     return p
@@ -79,6 +82,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args = parser.parse_args(argv)
     if not args.train:
         parser.error("--train is required (on the command line or in --config)")
+    if args.time_budget is not None and not (args.time_budget > 0 and math.isfinite(args.time_budget)):
+        parser.error("--time-budget must be a positive number of seconds")
+    if args.time_budget and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        parser.error("--time-budget is not supported under torchrun (each process would fix its own steps)")
     return args
 
 
@@ -104,11 +111,13 @@ class _Steps(Dataset):
         return self.stop - self.start
 
     def __getitem__(self, i: int) -> dict:
-        return {k: torch.from_numpy(v) for k, v in self.sampler.batch(self.start + i).items()}
+        batch = self.sampler.batch(self.start + i)
+        batch["planes"] = batch["planes"].astype(np.uint8)  # 0/1 planes: a quarter of the bytes between processes
+        return {k: torch.from_numpy(v) for k, v in batch.items()}
 
 
 def losses(model, batch: dict, device: torch.device, value_weight: float, autocast: bool):
-    planes = batch["planes"].to(device, non_blocking=True)
+    planes = batch["planes"].to(device, non_blocking=True).float()
     if device.type == "cuda":
         planes = planes.contiguous(memory_format=torch.channels_last)
     moves = batch["moves"].to(device)
@@ -191,6 +200,8 @@ def main(argv: list[str] | None = None) -> dict:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     autocast = device.type == "cuda"
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest convolution once
     out = Path(args.out)
     ckpt_path, csv_path = out / "checkpoint.pt", out / "metrics.csv"
     is_main = rank == 0
@@ -231,7 +242,7 @@ def main(argv: list[str] | None = None) -> dict:
     sampler = BatchSampler(pack, args.batch_size, seed=args.seed * 1000 + rank, per_game=args.per_game)
     stop = min(args.steps, args.stop_at or args.steps)
     loader = DataLoader(_Steps(sampler, start, stop), batch_size=None, shuffle=False,
-                        num_workers=args.workers, persistent_workers=False,
+                        num_workers=args.workers, persistent_workers=False, pin_memory=device.type == "cuda",
                         prefetch_factor=4 if args.workers else None)
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
@@ -247,9 +258,14 @@ def main(argv: list[str] | None = None) -> dict:
     model.train()
     t0 = time.time()
     window_t, window_n = time.time(), 0
+    # the speed is measured from 20 steps in (the loader has started) to 50 steps after warm-up
+    mark_step, budget_step = start + 20, max(args.warmup, start + 20) + 50
+    mark_t = t0
     last: dict = {}
     step = start
     for step, batch in enumerate(loader, start=start):
+        if step >= stop:
+            break
         lr = learning_rate(step, args)
         for group in optimizer.param_groups:
             group["lr"] = lr
@@ -259,25 +275,41 @@ def main(argv: list[str] | None = None) -> dict:
         optimizer.step()
         window_n += len(batch["moves"])
         done = step + 1
+        if done == mark_step:
+            mark_t = time.time()
+        if args.time_budget and done == budget_step:
+            now = time.time()
+            stop = fit_steps_to_budget(args, done, done - mark_step, now - mark_t, elapsed_before + now - t0, stop)
+            bar.total = args.steps
         if not is_main:
             continue
-        speed = window_n / max(1e-9, time.time() - window_t)
         bar.update(1)
+        evaluate_now = val_examples is not None and (done % args.eval_every == 0 or done == stop)
+        checkpoint_now = done % args.checkpoint_every == 0 or done == stop
+        if done % 10 and not evaluate_now and not checkpoint_now:
+            continue  # reading the loss waits for the device: only every 10th step
+        if not math.isfinite(loss.item()):
+            raise SystemExit(f"training stopped at step {done}: the loss is {loss.item()} (diverged). The last "
+                             f"checkpoint ({ckpt_path}) and model file were left as they were; lower --lr")
+        speed = window_n / max(1e-9, time.time() - window_t)
         bar.set_postfix(loss=f"{loss.item():.3f}", acc=f"{acc.item():.3f}", pos_s=f"{speed:.0f}")
         row = {"step": done, "loss": loss.item(), "policy_loss": policy_loss.item(),
                "value_loss": value_loss.item(), "train_acc": acc.item(), "lr": lr,
                "positions_per_s": speed, "elapsed_s": elapsed_before + time.time() - t0}
-        if val_examples is not None and (done % args.eval_every == 0 or done == args.steps):
+        if evaluate_now:
             row.update(validate(model, val_examples, device, autocast))
             tqdm.write(f"step {done}: " + ", ".join(f"{k} {row[k]:.4f}" for k in row if k.startswith("val_")),
                        file=sys.stderr)
-        if done % 10 == 0 or done == args.steps or "val_top1" in row:
-            with open(csv_path, "a", newline="") as fh:
-                csv.DictWriter(fh, FIELDS).writerow(row)
-            window_t, window_n = time.time(), 0
+        with open(csv_path, "a", newline="") as fh:
+            csv.DictWriter(fh, FIELDS).writerow(row)
+        window_t, window_n = time.time(), 0
         last = row
-        if done % args.checkpoint_every == 0 or done == stop:
-            record = model_record(model, pack.size, data=_data_summary(pack, args), metrics=_metrics(last))
+        if checkpoint_now:
+            try:
+                record = model_record(model, pack.size, data=_data_summary(pack, args), metrics=_metrics(last))
+            except ValueError as exc:
+                raise SystemExit(f"training stopped at step {done}: {exc}. The last checkpoint ({ckpt_path}) "
+                                 f"was left as it was; lower --lr") from None
             record.update(optimizer=optimizer.state_dict(), step=done, elapsed_s=row["elapsed_s"],
                           args=vars(args))
             atomic_save(record, ckpt_path)
@@ -290,6 +322,25 @@ def main(argv: list[str] | None = None) -> dict:
     if distributed:
         torch.distributed.destroy_process_group()
     return last
+
+
+def fit_steps_to_budget(args: argparse.Namespace, done: int, timed_steps: int, timed_seconds: float,
+                        spent: float, stop: int) -> int:
+    """Lower ``args.steps`` so that the run ends within ``args.time_budget`` at the speed seen so far.
+
+    ``timed_steps`` took ``timed_seconds`` in this process; ``spent`` is the training time so far, earlier runs of
+    a resumed one included. Called once, after warm-up: the learning rate up to here does not depend on
+    ``args.steps``, so the schedule stays a pure function of the step, and the steps chosen go into every
+    checkpoint.
+    """
+    per_step = timed_seconds / max(1, timed_steps)
+    reserve = 0.03 * args.time_budget + 10  # validation, checkpoints and the final export
+    fitted = done + int(max(0.0, args.time_budget - spent - reserve) / per_step)
+    if fitted < args.steps:
+        print(f"--time-budget {args.time_budget:.0f} s at {per_step * 1000:.1f} ms a step: {fitted} steps "
+              f"instead of {args.steps}", file=sys.stderr)
+        args.steps = fitted
+    return min(stop, args.steps)
 
 
 def _metrics(row: dict) -> dict:

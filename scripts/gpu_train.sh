@@ -3,11 +3,13 @@
 # Here:   python -m policy.pack ... --out data/train ; copy the validation pack to data/val2020/val.npz;
 #         pip download sgfmill into .whl (the device image lacks it), then call the device tool with
 #         carry ["data", ".whl"] and command "bash scripts/gpu_train.sh".
-# There:  trains with bf16 autocast, channels-last and torch.compile, and leaves the model and curves in $OUT.
-# On a CPU (to test the script): DEVICE=cpu STEPS=4 BLOCKS=1 FILTERS=8 BATCH=16 WORKERS=0 COMPILE= OUT=/tmp/o bash scripts/gpu_train.sh
+# There:  trains with bf16 autocast and channels-last (COMPILE=--compile adds torch.compile) for TIME_BUDGET seconds,
+#         the learning-rate decay included, and leaves the model, its log and curves in $OUT.
+# On a CPU (to test the script): DEVICE=cpu STEPS=4 BLOCKS=1 FILTERS=8 BATCH=16 WORKERS=0 WARMUP=2 OUT=/tmp/o bash scripts/gpu_train.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:?set OUT to the folder that comes back}
+mkdir -p "$OUT"
 if ls .whl/*.whl >/dev/null 2>&1; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
     export PYTHONPATH=/tmp/site:$PWD
@@ -19,9 +21,10 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total --f
 python3 -m policy.train \
     --train "${TRAIN:-data/train/train.npz}" --val "${VAL:-data/val2020/val.npz}" \
     --out "$OUT/run" --export "$OUT/model.pt" \
-    --device "${DEVICE:-cuda}" --blocks "${BLOCKS:-10}" --filters "${FILTERS:-128}" \
-    --batch-size "${BATCH:-1024}" --per-game "${PER_GAME:-4}" --steps "${STEPS:-6000}" \
-    --lr "${LR:-2e-3}" --schedule wsd --decay-fraction 0.25 --warmup 200 \
-    --workers "${WORKERS:-14}" --eval-every "${EVAL_EVERY:-500}" --eval-positions 8192 \
-    --checkpoint-every 500 --no-progress ${COMPILE---compile} 2>&1 | tee "$OUT/train.log"
+    --device "${DEVICE:-cuda}" --blocks "${BLOCKS:-10}" --filters "${FILTERS:-96}" \
+    --batch-size "${BATCH:-1024}" --per-game "${PER_GAME:-8}" --steps "${STEPS:-60000}" \
+    --time-budget "${TIME_BUDGET:-450}" --lr "${LR:-2e-3}" --schedule wsd --decay-fraction 0.25 \
+    --warmup "${WARMUP:-200}" --value-weight "${VALUE_WEIGHT:-0.5}" \
+    --workers "${WORKERS:-14}" --eval-every "${EVAL_EVERY:-1000}" --eval-positions 8192 \
+    --checkpoint-every 1000 --no-progress ${INIT:+--init "$INIT"} ${COMPILE:-} 2>&1 | tee "$OUT/train.log"
 cp "$OUT/run/metrics.csv" "$OUT/run/curves.png" "$OUT/" 2>/dev/null || true
