@@ -5,6 +5,10 @@ illegal move, a crash, a timeout or an answer that is not GTP loses the game, wi
 end with two passes (or at the move limit) are scored by a neutral scorer: Benson's algorithm plus random playouts
 (``goengine.deadstones``), or a referee GTP engine given with ``--referee``. Each engine's own ``final_score`` is
 recorded beside it. Every game is written as SGF with its result; a summary table closes the run.
+
+An engine command may hold ``{game}``, replaced by the game's number: ``gnugo --mode gtp --seed {game}`` or
+``python gtp_server.py --seed {game} --opening-moves 8`` make every game of a match differ (such an engine is
+started afresh for each game). GNU Go scores by Japanese rules unless it is given ``--chinese-rules``.
 """
 from __future__ import annotations
 
@@ -42,8 +46,16 @@ class Player:
     """One engine of the match: its command, a label, the running process and its move times."""
 
     def __init__(self, command: str, label: str, timeout: float):
-        self.command, self.label, self.timeout = command, label, timeout
+        self.template, self.label, self.timeout = command, label, timeout
+        self.command = command.replace("{game}", "1")
         self.client: GtpClient | None = None
+
+    def new_game(self, number: int) -> None:
+        """Take the command for game ``number``; an engine whose command names ``{game}`` is restarted."""
+        command = self.template.replace("{game}", str(number))
+        if command != self.command:
+            self.stop()
+            self.command = command
 
     def start(self) -> GtpClient:
         if self.client is None or self.client.process.poll() is not None:
@@ -151,6 +163,8 @@ def run_match(commands: list[str], labels: list[str], games: int, size: int, kom
     try:
         for number in range(1, games + 1):
             black, white = (players[0], players[1]) if number % 2 else (players[1], players[0])
+            for p in players:
+                p.new_game(number)
             result, game = play_game(number, black, white, size, komi, max_moves, referee, playouts)
             if sgf_dir:
                 result.sgf = os.path.join(sgf_dir, f"game{number:03d}.sgf")
@@ -189,7 +203,7 @@ def summary(results: list[GameResult], labels: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("engine1", help="command line of the first engine (quote it)")
+    ap.add_argument("engine1", help="command line of the first engine (quote it; {game} becomes the game's number)")
     ap.add_argument("engine2", help="command line of the second engine")
     ap.add_argument("--names", nargs=2, metavar=("NAME1", "NAME2"), help="labels for the two engines")
     ap.add_argument("--games", type=int, default=2)

@@ -1,7 +1,8 @@
 """``python -m policy.evaluate [--weights W] PATH... [--json]``: how well a model predicts the moves of games.
 
 Reports top-1 / top-5 accuracy, negative log-likelihood (of the masked policy), accuracy by game phase (moves
-1-50, 51-150, 151+), value-head accuracy on the game's result, and positions per second. PATH may be an SGF
+1-50, 51-150, 151+), value-head accuracy on the game's result (also by phase), 95% intervals for top-1 and the
+value accuracy bootstrapped by game, and positions per second. PATH may be an SGF
 file, a folder or an archive; the shipped model is used when ``--weights`` is not given.
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ import torch
 from goengine.archive import GameReader
 from goengine.features import board_features
 from goengine.game import Game, positions
+from goengine.stats import bootstrap_by_game
 
 from .data import DataFilter, PackedGames, decisive_winner, value_target
 from .pack import year_range
@@ -32,10 +34,12 @@ class _Tally:
         self.n = self.top1 = self.top5 = 0
         self.nll = 0.0
         self.phase = {name: [0, 0] for name, _, _ in PHASES}
+        self.value_phase = {name: [0, 0] for name, _, _ in PHASES}
         self.value_right = self.value_n = 0
+        self.per_game: dict[int, list[int]] = {}  # game -> [positions, top-1 hits, decided, value right]
 
     def add(self, logits: np.ndarray, masks: np.ndarray, moves: np.ndarray, numbers: np.ndarray,
-            values: np.ndarray, targets: np.ndarray) -> None:
+            values: np.ndarray, targets: np.ndarray, games: np.ndarray) -> None:
         z = np.where(masks, logits, -np.inf)
         z = z - z.max(axis=1, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -52,15 +56,30 @@ class _Tally:
             self.phase[name][0] += int(sel.sum())
             self.phase[name][1] += int(hit1[sel].sum())
         decided = targets != 0
+        right = ((values > 0) == (targets > 0)) & decided
         self.value_n += int(decided.sum())
-        self.value_right += int(((values > 0) == (targets > 0))[decided].sum())
+        self.value_right += int(right.sum())
+        for name, lo, hi in PHASES:
+            sel = (numbers >= lo) & (numbers <= hi)
+            self.value_phase[name][0] += int(decided[sel].sum())
+            self.value_phase[name][1] += int(right[sel].sum())
+        for g, h, d, r in zip(games.tolist(), hit1.tolist(), decided.tolist(), right.tolist()):
+            row = self.per_game.setdefault(g, [0, 0, 0, 0])
+            row[0] += 1
+            row[1] += h
+            row[2] += d
+            row[3] += r
 
     def result(self, seconds: float, games: int) -> dict:
         n = max(1, self.n)
-        return {"games": games, "positions": self.n, "top1": self.top1 / n, "top5": self.top5 / n,
+        table = np.array(list(self.per_game.values()), dtype=np.int64).reshape(-1, 4)
+        return {"games": games, "positions": self.n, "top1": self.top1 / n,
+                "top1_ci95": bootstrap_by_game(table[:, 1], table[:, 0]), "top5": self.top5 / n,
                 "nll": self.nll / n,
                 "top1_by_phase": {k: (v[1] / v[0] if v[0] else None) for k, v in self.phase.items()},
                 "value_accuracy": self.value_right / self.value_n if self.value_n else None,
+                "value_accuracy_ci95": bootstrap_by_game(table[:, 3], table[:, 2]),
+                "value_accuracy_by_phase": {k: (v[1] / v[0] if v[0] else None) for k, v in self.value_phase.items()},
                 "positions_per_s": self.n / seconds if seconds > 0 else None}
 
 
@@ -68,18 +87,17 @@ def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
                    max_positions: int | None = None) -> dict:
     """Score ``policy`` on every position of ``games`` (each game replayed once, batched forward passes)."""
     tally = _Tally()
-    buf: dict[str, list] = {k: [] for k in ("planes", "masks", "moves", "numbers", "targets")}
+    buf: dict[str, list] = {k: [] for k in ("planes", "masks", "moves", "numbers", "targets", "games")}
     t0 = time.time()
     count = 0
 
     def flush():
         if not buf["moves"]:
             return
-        with torch.inference_mode():
-            x = torch.from_numpy(np.stack(buf["planes"])).to(policy.device)
-            logits, values = policy.model(x)
-        tally.add(logits.float().cpu().numpy(), np.stack(buf["masks"]), np.array(buf["moves"]),
-                  np.array(buf["numbers"]), values.float().cpu().numpy(), np.array(buf["targets"]))
+        logits, values = policy.run(np.stack(buf["planes"]))
+        tally.add(logits, np.stack(buf["masks"]), np.array(buf["moves"]), np.array(buf["numbers"]), values,
+                  np.array(buf["targets"]),
+                  np.array(buf["games"]))
         for v in buf.values():
             v.clear()
 
@@ -93,6 +111,7 @@ def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
                 buf["moves"].append(point)
                 buf["numbers"].append(i + 1)
                 buf["targets"].append(value_target(winner, color))
+                buf["games"].append(count)
                 if len(buf["moves"]) >= batch_size:
                     flush()
                 if max_positions and tally.n + len(buf["moves"]) >= max_positions:
@@ -148,11 +167,18 @@ def main(argv: list[str] | None = None) -> dict:
         print(json.dumps(metrics))
     else:
         print(f"games {metrics['games']}, positions {metrics['positions']}")
-        print(f"top-1 {metrics['top1']:.4f}  top-5 {metrics['top5']:.4f}  NLL {metrics['nll']:.4f}")
+        lo, hi = metrics["top1_ci95"]
+        print(f"top-1 {metrics['top1']:.4f} (95% CI {lo:.4f}-{hi:.4f} by game)  top-5 {metrics['top5']:.4f}  "
+              f"NLL {metrics['nll']:.4f}")
         for phase, acc in metrics["top1_by_phase"].items():
             print(f"  moves {phase:>7}: top-1 {acc:.4f}" if acc is not None else f"  moves {phase:>7}: -")
         va = metrics["value_accuracy"]
-        print(f"value head accuracy on results: {va:.4f}" if va is not None else "value head: no results")
+        if va is None:
+            print("value head: no results")
+        else:
+            lo, hi = metrics["value_accuracy_ci95"]
+            by_phase = ", ".join(f"{k} {v:.4f}" for k, v in metrics["value_accuracy_by_phase"].items() if v is not None)
+            print(f"value head accuracy on results: {va:.4f} (95% CI {lo:.4f}-{hi:.4f}); by phase {by_phase}")
         print(f"{metrics['positions_per_s']:.0f} positions/s")
         if reader.stats.skipped:
             print(reader.stats.summary(), file=sys.stderr)

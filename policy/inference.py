@@ -31,7 +31,9 @@ class Policy:
 
     def __init__(self, model: torch.nn.Module, record: dict | None = None, device: str | None = "cpu"):
         self.device = pick_device(device)
-        self.model = model.to(self.device).eval()
+        # channels-last: oneDNN's fast convolution layout on the CPU (measured 10-20x faster than NCHW on a
+        # 10x96 network with 2 threads), and the tensor cores' layout on a GPU
+        self.model = model.to(self.device).eval().to(memory_format=torch.channels_last)
         self.record = record or {}
 
     @classmethod
@@ -51,9 +53,12 @@ class Policy:
         size = boards[0].size
         if any(b.size != size for b in boards):
             raise ValueError("all boards in a batch must have the same size")
-        planes = np.stack([board_features(b) for b in boards])
+        return self.run(np.stack([board_features(b) for b in boards]))
+
+    def run(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The network on feature planes ``[B, C, N, N]`` (floats or 0/1 bytes): logits and values as numpy."""
         with torch.inference_mode():
-            x = torch.from_numpy(planes).to(self.device)
+            x = torch.from_numpy(planes).to(self.device).float().contiguous(memory_format=torch.channels_last)
             logits, values = self.model(x)
         return logits.float().cpu().numpy(), values.float().cpu().numpy()
 

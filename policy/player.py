@@ -10,6 +10,7 @@ A later search player only needs the same ``choose_move`` / ``analyze`` / ``esti
 """
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from typing import Protocol
@@ -88,16 +89,23 @@ def useful_points(board: Board, own: Estimate | None, cleanup: bool = False) -> 
 
 
 class PolicyPlayer:
-    """The policy network's move choice (``temperature`` 0: deterministic argmax)."""
+    """The policy network's move choice (``temperature`` 0: deterministic argmax).
+
+    The first ``opening_moves`` moves of a game are sampled from the policy (temperature 1 when ``temperature`` is
+    0), so that games between deterministic engines differ.
+    """
 
     def __init__(self, policy: Policy, temperature: float = 0.0, seed: int | None = None,
-                 resign_threshold: float = 0.95, playouts: int = 64, pv_length: int = 6):
-        if temperature < 0:
-            raise ValueError("temperature must be 0 (greedy) or positive")
+                 resign_threshold: float = 0.95, playouts: int = 64, pv_length: int = 6, opening_moves: int = 0):
+        if not temperature >= 0 or not math.isfinite(temperature):
+            raise ValueError("temperature must be 0 (greedy) or a positive number")
+        if opening_moves < 0:
+            raise ValueError("opening_moves must be 0 or more")
         if not 0 <= resign_threshold <= 1:
             raise ValueError("resign threshold must be in [0, 1] (0 turns resigning off)")
         self.policy = policy
         self.temperature = temperature
+        self.opening_moves = opening_moves
         self.rng = random.Random(seed)
         self.seed = seed
         self.resign_threshold = resign_threshold
@@ -164,9 +172,12 @@ class PolicyPlayer:
         if not points:
             return board.n
         weights = probs[points].astype(np.float64)
-        if self.temperature == 0 or weights.sum() <= 0:
+        temperature = self.temperature
+        if board.move_number < self.opening_moves:
+            temperature = temperature or 1.0
+        if temperature == 0 or weights.sum() <= 0:
             return points[int(np.argmax(weights))]
-        weights = weights ** (1.0 / self.temperature)
+        weights = weights ** (1.0 / temperature)
         return self.rng.choices(points, weights=weights.tolist())[0]
 
     def analyze(self, board: Board, max_moves: int = 10) -> Analysis:

@@ -80,3 +80,15 @@ def test_short_game_against_gnugo(tmp_path):
     game = read_game(result.sgf)
     assert game.size == 9 and len(game.moves) == result.moves and game.info.result.raw == result.result
     assert result.seconds_per_move["goengine"] > 0
+
+
+def test_game_placeholder_restarts_the_engine_with_each_number(stub, tmp_path):
+    seen = tmp_path / "started.txt"
+    recorder = tmp_path / "recorder.py"
+    recorder.write_text(f"import sys, runpy\nopen({str(seen)!r}, 'a').write(sys.argv[2] + '\\n')\n"
+                        f"sys.argv = sys.argv[:2]\nrunpy.run_path({str(tmp_path / 'stub.py')!r}, run_name='__main__')\n")
+    (tmp_path / "stub.py").write_text(STUB)
+    results = run_match([f"{sys.executable} {recorder} legal {{game}}", stub("passer")], ["seeded", "passer"], 3, 9,
+                        7.5, 50, None, log=lambda text: None)
+    assert len(results) == 3
+    assert seen.read_text().split() == ["1", "2", "3"]  # started once per game, with that game's number

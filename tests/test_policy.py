@@ -221,3 +221,60 @@ def test_heatmap_png(tmp_path):
     probs, value = Policy(tiny_model()).predict(board)
     policy_heatmap(board, probs, str(tmp_path / "h.png"), value)
     assert (tmp_path / "h.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_time_budget_fixes_the_steps_after_warm_up(packs, tmp_path):
+    from policy.train import fit_steps_to_budget, parse_args
+    args = parse_args(["--train", "x", "--steps", "10000", "--time-budget", "100"])
+    # 100 steps took 10 s of the 100 s budget (0.1 s a step): 100 + (100 - 10 - 13) / 0.1 steps fit
+    assert fit_steps_to_budget(args, done=100, timed_steps=100, timed_seconds=10.0, spent=10.0, stop=10000) == 870
+    assert args.steps == 870
+    args = parse_args(["--train", "x", "--steps", "500", "--time-budget", "100"])
+    assert fit_steps_to_budget(args, 100, 100, 10.0, 10.0, 500) == 500  # never raised above --steps
+    last = _train(packs, tmp_path / "run", 10_000, ["--time-budget", "12", "--warmup", "5"])
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert state["step"] == last["step"] == state["args"]["steps"] < 10_000
+    with pytest.raises(SystemExit):
+        parse_args(["--train", "x", "--time-budget", "nan"])
+
+
+def test_a_diverged_run_stops_and_keeps_its_last_good_files(packs, tmp_path, monkeypatch):
+    import policy.train as train
+    _train(packs, tmp_path / "run", 5, ["--export", str(tmp_path / "model.pt")])
+    before = (tmp_path / "run" / "checkpoint.pt").read_bytes(), (tmp_path / "model.pt").read_bytes()
+    real = train.losses
+
+    def diverging(*a, **k):
+        loss, policy_loss, value_loss, acc = real(*a, **k)
+        return loss * float("nan"), policy_loss, value_loss, acc
+
+    monkeypatch.setattr(train, "losses", diverging)
+    with pytest.raises(SystemExit, match="not finite|nan"):
+        _train(packs, tmp_path / "run", 10, ["--resume", "--export", str(tmp_path / "model.pt")])
+    assert ((tmp_path / "run" / "checkpoint.pt").read_bytes(), (tmp_path / "model.pt").read_bytes()) == before
+
+
+def test_non_finite_weights_are_never_written_or_loaded(tmp_path):
+    model = tiny_model()
+    with torch.no_grad():
+        model.stem[0].weight[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="not finite"):
+        save_model(model, tmp_path / "m.pt")
+    assert not (tmp_path / "m.pt").exists()
+    record = {"format": "goengine-policy", "format_version": 1, "config": model.config.to_dict(),
+              "features": {"name": "go-27", "version": 1}, "state_dict": model.state_dict()}
+    torch.save(record, tmp_path / "nan.pt")
+    with pytest.raises(ModelFileError, match="NaN"):
+        load_model(tmp_path / "nan.pt")
+
+
+def test_evaluate_intervals_bracket_the_figures(packs, tmp_path):
+    from policy.evaluate import evaluate_games
+    from policy.data import PackedGames
+    pack = PackedGames.load(packs / "packs" / "train.npz")
+    result = evaluate_games(Policy(tiny_model().eval()), [pack.game(i) for i in range(len(pack))])
+    lo, hi = result["top1_ci95"]
+    assert lo <= result["top1"] <= hi
+    lo, hi = result["value_accuracy_ci95"]
+    assert lo <= result["value_accuracy"] <= hi
+    assert set(result["value_accuracy_by_phase"]) == {"1-50", "51-150", "151+"}

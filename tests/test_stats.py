@@ -1,0 +1,31 @@
+"""Intervals on known answers: by-game bootstrap and Wilson."""
+import math
+
+import numpy as np
+import pytest
+
+from goengine.stats import bootstrap_by_game, wilson_interval
+
+
+def test_bootstrap_on_known_answers():
+    counts = np.full(200, 50)
+    assert bootstrap_by_game(counts, counts) == (1.0, 1.0)  # every position right
+    assert bootstrap_by_game(np.zeros(200), counts) == (0.0, 0.0)
+    rng = np.random.default_rng(3)
+    hits = rng.binomial(50, 0.4, size=200)
+    lo, hi = bootstrap_by_game(hits, counts)
+    assert lo < hits.sum() / counts.sum() < hi and 0.37 < lo and hi < 0.43
+    # whole games that are all right or all wrong: the interval is far wider than for independent positions
+    lumpy = np.where(rng.random(200) < 0.4, 50, 0)
+    lo2, hi2 = bootstrap_by_game(lumpy, counts)
+    assert hi2 - lo2 > 3 * (hi - lo)
+    assert all(math.isnan(x) for x in bootstrap_by_game(np.zeros(0), np.zeros(0)))
+    with pytest.raises(ValueError):
+        bootstrap_by_game(np.zeros(3), np.zeros(4))
+
+
+def test_wilson_interval():
+    lo, hi = wilson_interval(10, 20)
+    assert lo == pytest.approx(0.2993, abs=1e-3) and hi == pytest.approx(0.7007, abs=1e-3)
+    assert wilson_interval(20, 20)[1] == 1.0 and wilson_interval(0, 20)[0] == 0.0
+    assert wilson_interval(18, 20)[0] > 0.68
