@@ -38,6 +38,7 @@ NAME = "goengine"
 # with prior, lcb and order), then goengine's own version.
 VERSION = f"0.17.0-goengine-{__version__}"
 RULES = {"chinese": "area", "aga": "area", "new_zealand": "area", "japanese": "territory"}
+DEFAULT_SECONDS = 1.0  # search time of a move when neither flags nor a GTP clock say otherwise
 _CONTROL = {c: None for c in list(range(32)) + [127] if c not in (9, 10)}
 
 
@@ -715,11 +716,14 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     ap.add_argument("--temperature", type=float, default=0.0, help="0 plays the policy's best move; >0 samples")
+    ap.add_argument("--opening-moves", type=int, default=0,
+                    help="sample the first N moves of a game from the policy, so that matches differ (default 0)")
     ap.add_argument("--seed", type=int, default=None, help="random seed for sampling and playouts")
     ap.add_argument("--resign-threshold", type=float, default=0.95,
                     help="resign when the value head is below minus this (0: never resign)")
     ap.add_argument("--playouts", type=int, default=None,
-                    help="tree-search playouts per move (0 or absent without --time-per-move: no search)")
+                    help="tree-search playouts per move at most; 0: no search, the raw policy (default: search "
+                         f"for the GTP clock's share of the time, else {DEFAULT_SECONDS:g} s a move)")
     ap.add_argument("--time-per-move", type=float, default=None,
                     help="seconds of tree search per move at most (alone: search until the time is up)")
     ap.add_argument("--score-playouts", type=int, default=64,
@@ -734,6 +738,20 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def build_player(args: argparse.Namespace, policy) -> "Player":
+    """The raw policy with ``--playouts 0``, else the tree search: by default on the GTP clock when one is set,
+    else ``DEFAULT_SECONDS`` a move, as GUIs start engines with no flags."""
+    from policy.player import PolicyPlayer
+    from policy.search_player import MCTSPlayer
+    player = PolicyPlayer(policy, temperature=args.temperature, seed=args.seed, opening_moves=args.opening_moves,
+                          resign_threshold=args.resign_threshold, playouts=args.score_playouts)
+    if args.playouts == 0:
+        return player
+    unclocked = DEFAULT_SECONDS if args.playouts is None and args.time_per_move is None else None
+    return MCTSPlayer(policy, playouts=args.playouts or 10**9, time_per_move=args.time_per_move, fallback=player,
+                      resign_threshold=args.resign_threshold, unclocked_seconds=unclocked)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)
@@ -742,19 +760,12 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     from policy.checkpoint import ModelFileError
     from policy.inference import Policy
-    from policy.player import PolicyPlayer
-    from policy.search_player import MCTSPlayer
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     try:
         check_size(args.size)
         policy = Policy.load(args.weights, args.device)
-        player = PolicyPlayer(policy, temperature=args.temperature, seed=args.seed,
-                              resign_threshold=args.resign_threshold, playouts=args.score_playouts)
-        playouts = args.playouts if args.playouts is not None else (10**9 if args.time_per_move else 0)
-        if playouts > 0:
-            player = MCTSPlayer(policy, playouts=playouts, time_per_move=args.time_per_move, fallback=player,
-                                resign_threshold=args.resign_threshold)
+        player = build_player(args, policy)
     except (ModelFileError, ValueError) as exc:
         print(f"gtp_server: {exc}", file=sys.stderr)
         return 2

@@ -36,14 +36,18 @@ class MCTSPlayer:
 
     def __init__(self, policy: Policy, playouts: int = 200, time_per_move: float | None = None,
                  fallback: PolicyPlayer | None = None, config: SearchConfig | None = None,
-                 resign_threshold: float = 0.95, analysis_playouts: int = 100, min_resign_visits: int = 50):
+                 resign_threshold: float = 0.95, analysis_playouts: int = 100, min_resign_visits: int = 50,
+                 unclocked_seconds: float | None = None):
+        """``unclocked_seconds``: the search time of a move that neither ``time_per_move`` nor a clock limits."""
         if playouts < 0:
             raise ValueError("playouts must be 0 (no search) or positive")
-        if time_per_move is not None and time_per_move <= 0:
-            raise ValueError("time per move must be positive")
+        for name, seconds in (("time per move", time_per_move), ("unclocked seconds", unclocked_seconds)):
+            if seconds is not None and not 0 < seconds < float("inf"):
+                raise ValueError(f"{name} must be a positive number of seconds")
         self.policy = policy
         self.playouts = playouts
         self.time_per_move = time_per_move
+        self.unclocked_seconds = unclocked_seconds
         self.fallback = fallback or PolicyPlayer(policy, resign_threshold=resign_threshold)
         self.resign_threshold = resign_threshold
         self.analysis_playouts = analysis_playouts
@@ -101,7 +105,7 @@ class MCTSPlayer:
                     every: int = 0) -> int:
         """The searched move: a point, ``board.n`` for pass or ``RESIGN``."""
         limits = [t for t in (self.time_per_move, time_budget) if t is not None]
-        seconds = min(limits) if limits else None
+        seconds = min(limits) if limits else self.unclocked_seconds
         if self.playouts == 0 or (seconds is not None and seconds < MIN_SEARCH_SECONDS):
             return self.fallback.choose_move(board, komi, rules, cleanup, time_budget)
         if board.passes > 0 and not cleanup:  # the opponent passed: pass too when ahead with dead stones removed

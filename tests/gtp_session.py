@@ -30,7 +30,7 @@ class GtpSession:
     def __init__(self, model: str, *args: str, stderr_path: str | None = None, cwd: str = ROOT):
         self.stderr = open(stderr_path or os.devnull, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, SERVER, "--weights", model, "--threads", "1", "--score-playouts", "8",
+            [sys.executable, SERVER, "--weights", model, "--threads", "1", "--score-playouts", "8", "--playouts", "0",
              "--seed", "1", *args],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, cwd=cwd)
         self.lines: queue.Queue[bytes | None] = queue.Queue()

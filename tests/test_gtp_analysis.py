@@ -211,3 +211,21 @@ def test_search_mode_reports_real_visits(tmp_path):
         pass
     assert session.response() == (True, None, "goengine")
     assert session.close() == 0
+
+
+def test_the_engine_searches_by_default(tmp_path):
+    """No flags (as a GUI starts it): tree search, on the GTP clock when set, else DEFAULT_SECONDS a move."""
+    import gtp_server
+    from policy.inference import Policy
+    from policy.player import PolicyPlayer
+    from policy.search_player import MCTSPlayer
+    policy = Policy.load(make_tiny_model(str(tmp_path / "tiny.pt")))
+    parse = gtp_server.build_parser().parse_args
+    default = gtp_server.build_player(parse([]), policy)
+    assert isinstance(default, MCTSPlayer) and default.unclocked_seconds == gtp_server.DEFAULT_SECONDS
+    assert default.time_per_move is None  # a GTP clock's budget is not capped
+    assert isinstance(gtp_server.build_player(parse(["--playouts", "0"]), policy), PolicyPlayer)
+    fixed = gtp_server.build_player(parse(["--playouts", "50"]), policy)
+    assert fixed.playouts == 50 and fixed.unclocked_seconds is None
+    timed = gtp_server.build_player(parse(["--time-per-move", "2"]), policy)
+    assert timed.time_per_move == 2 and timed.unclocked_seconds is None

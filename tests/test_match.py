@@ -71,7 +71,8 @@ def test_two_passes_are_scored_by_the_neutral_scorer(stub, tmp_path):
 @pytest.mark.skipif(GNUGO is None, reason="GNU Go is not installed")
 def test_short_game_against_gnugo(tmp_path):
     model = make_tiny_model(str(tmp_path / "tiny.pt"))
-    ours = f"{sys.executable} {SERVER} --weights {model} --threads 1 --score-playouts 16 --resign-threshold 0"
+    ours = (f"{sys.executable} {SERVER} --weights {model} --threads 1 --score-playouts 16 --resign-threshold 0 "
+            "--playouts 0")
     results = run_match([ours, f"{GNUGO} --mode gtp --level 0 --chinese-rules"], ["goengine", "gnugo"], 1, 9, 7.5,
                         60, str(tmp_path / "games"), timeout=120, log=lambda text: None)
     (result,) = results
