@@ -1,0 +1,195 @@
+"""Hostile input: commands, numbers and files a careful user (or a broken GUI) may send. Nothing may crash or hang.
+
+The GTP cases run ``gtp_server.serve`` in a thread on pipes, with stand-in players, so that they are fast and can
+make a player fail or search slowly on purpose.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from goengine.board import Board
+from goengine.deadstones import Estimate
+from goengine.scoring import Score
+from gtp_server import Engine, GtpFailure, serve
+from policy.player import Analysis, Candidate
+
+REPLY_TIMEOUT = 5.0  # seconds; far above what any reply here needs, far below the hangs these tests catch
+
+
+class FakePlayer:
+    """Answers at once: pass, one candidate at A1 with ``winrate`` (NaN makes every analysis line fail)."""
+
+    def __init__(self, winrate: float = 0.5):
+        self.winrate = winrate
+
+    def analyze(self, board: Board, max_moves: int = 10, seconds: float | None = None) -> Analysis:
+        return Analysis(0.0, np.zeros(board.n + 1), [Candidate(0, 0.5, self.winrate, [0])])
+
+    def estimate(self, board: Board, time_budget: float | None = None) -> Estimate:
+        return Estimate(np.zeros(board.n), (), ())
+
+    def choose_move(self, board: Board, komi: float = 7.5, rules: str = "area", cleanup: bool = False,
+                    time_budget: float | None = None, callback=None, every: int = 0) -> int:
+        if callback is not None:
+            callback(self.analyze(board))
+        return board.n
+
+    def final_score(self, board: Board, komi: float, rules: str = "area") -> Score:
+        return Score(0.0, komi, ())
+
+
+class FakeTree:
+    def __init__(self):
+        self.playouts = 0
+
+    def set_root(self, board: Board) -> None:
+        pass
+
+    def playouts_at_root(self) -> int:
+        return self.playouts
+
+
+class FakeSearchPlayer(FakePlayer):
+    """A searching player: ``analyze(seconds=s)`` keeps busy for ``s`` seconds, as a real search does."""
+
+    def __init__(self, winrate: float = 0.5):
+        super().__init__(winrate)
+        self.mcts = FakeTree()
+
+    def analyze(self, board: Board, max_moves: int = 10, seconds: float | None = None) -> Analysis:
+        end = time.monotonic() + (seconds or 0.0)
+        while time.monotonic() < end:
+            time.sleep(0.01)
+        self.mcts.playouts += 1
+        return super().analyze(board, max_moves)
+
+
+class Server:
+    """``serve`` in a daemon thread on pipes: raw lines in, raw lines out."""
+
+    def __init__(self, player: FakePlayer):
+        in_r, self.in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        self.stdout = os.fdopen(out_w, "wb")
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._serve, args=(Engine(player, 9), in_r), daemon=True)
+        self.thread.start()
+        threading.Thread(target=self._read, args=(os.fdopen(out_r, "rb"),), daemon=True).start()
+
+    def _serve(self, engine: Engine, in_r: int) -> None:
+        try:
+            serve(engine, in_r, self.stdout)
+        finally:
+            self.stdout.close()
+
+    def _read(self, stdout) -> None:
+        for raw in stdout:
+            self.lines.put(raw.decode("utf-8").removesuffix("\n"))
+        self.lines.put(None)
+
+    def send(self, text: str) -> None:
+        os.write(self.in_w, text.encode("utf-8"))
+
+    def line(self) -> str | None:
+        return self.lines.get(timeout=REPLY_TIMEOUT)
+
+    def response(self) -> list[str]:
+        """The lines of the next response, without its blank line."""
+        lines = []
+        while (line := self.line()) != "":
+            assert line is not None, "the server ended"
+            lines.append(line)
+        return lines
+
+    def close(self) -> None:
+        """End of input: the server must stop at once."""
+        if self.thread.is_alive():
+            os.close(self.in_w)
+        self.thread.join(REPLY_TIMEOUT)
+        assert not self.thread.is_alive()
+
+
+@pytest.fixture
+def server():
+    servers: list[Server] = []
+    yield lambda player=None: servers.append(Server(player or FakePlayer())) or servers[-1]
+    for s in servers:
+        s.close()
+
+
+# ----------------------------------------------------------------- analysis never crashes or hangs
+@pytest.mark.parametrize("command", ["lz-analyze b 99999999999999999999", "kata-analyze w interval 9999999999999",
+                                     "lz-analyze 0", "kata-analyze b maxmoves 99999999999999999999"])
+@pytest.mark.parametrize("player", [FakePlayer, FakeSearchPlayer])
+def test_analysis_with_any_interval_ends_at_the_next_command(server, command, player):
+    gtp = server(player())
+    gtp.send(f"1 {command}\n")
+    assert gtp.line() == "=1"
+    assert gtp.line().startswith("info move A1 ")
+    time.sleep(0.2)
+    gtp.send("2 name\n")
+    assert all(line.startswith("info ") for line in gtp.response())
+    assert gtp.response() == ["=2 goengine"]
+
+
+@pytest.mark.parametrize("player", [FakePlayer, FakeSearchPlayer])
+def test_analysis_ends_at_end_of_input(server, player):
+    gtp = server(player())
+    gtp.send("kata-analyze b interval 9999999999999\n")
+    assert gtp.line() == "="
+    gtp.close()
+
+
+def test_searched_analysis_streams_lines_between_slices(server):
+    gtp = server(FakeSearchPlayer())
+    gtp.send("lz-analyze b 1\n")
+    assert gtp.line() == "="
+    assert all(gtp.line().startswith("info ") for _ in range(3))
+    gtp.send("name\n")
+    gtp.response()
+    assert gtp.response() == ["= goengine"]
+
+
+@pytest.mark.parametrize("command", ["lz-genmove_analyze b 10", "kata-genmove_analyze w", "lz-analyze b 10",
+                                     "kata-analyze w 10 ownership true"])
+@pytest.mark.parametrize("player", [FakePlayer, FakeSearchPlayer])
+def test_a_failing_analysis_is_an_internal_error(server, caplog, command, player):
+    """A player whose figures are NaN (a broken model) fails the command; the session goes on."""
+    gtp = server(player(winrate=float("nan")))
+    with caplog.at_level(logging.ERROR, logger="gtp"):
+        gtp.send(f"7 {command}\n8 name\n")
+        assert gtp.response() == ["?7 internal error: ValueError"]
+        assert gtp.response() == ["=8 goengine"]
+    assert any("internal error in" in r.getMessage() for r in caplog.records)
+
+
+# ----------------------------------------------------------------- numbers: used, clamped or refused
+@pytest.mark.parametrize("command, args", [
+    ("time_settings", ["1e300", "30", "5"]),
+    ("time_settings", ["300", "30", "99999999999999999999"]),
+    ("time_left", ["b", "100", "99999999999999999999"]),
+    ("kgs-time_settings", ["canadian", "60", "30", "99999999999999999999"]),
+    ("kgs-time_settings", ["absolute", "1e308"]),
+    ("fixed_handicap", ["99999999999999999999"]),
+    ("boardsize", ["9" * 5000]),
+    ("undo", ["9" * 5000]),
+    ("lz-analyze", ["b", "9" * 5000]),
+])
+def test_numbers_out_of_range_are_refused(command, args):
+    engine = Engine(FakePlayer(), 9)
+    with pytest.raises(GtpFailure) as failure:
+        engine.run(command, args)
+    assert "internal error" not in str(failure.value)
+
+
+def test_analysis_numbers_are_clamped():
+    engine = Engine(FakePlayer(), 9)
+    _, interval, maxmoves, _ = engine._analysis_args(["b", "interval", "9" * 30, "maxmoves", "9" * 30])
+    assert interval == 3600.0 and maxmoves == 82
