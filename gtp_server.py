@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import queue
+import re
 import sys
 import threading
 import time
@@ -23,7 +24,7 @@ from goengine.coords import check_size, from_gtp, to_gtp
 from goengine.game import Game, ReplayError, parse_result
 from goengine.handicap import fixed_handicap, free_handicap
 from goengine.render import render_ascii
-from goengine.scoring import result_string
+from goengine.scoring import check_komi, result_string
 from goengine.sgf import SgfError, game_to_sgf, read_game, set_result
 from policy.timing import TimeControl
 
@@ -247,7 +248,10 @@ class Engine:
 
     def set_komi(self, args: list[str]) -> str:
         self._count(args, 1)
-        self.komi = self._float(args[0])
+        try:
+            self.komi = check_komi(float(args[0]))
+        except ValueError:
+            raise GtpFailure("syntax error") from None
         return ""
 
     def _place_handicap(self, points: list[int]) -> str:
@@ -795,8 +799,36 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _option_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options, or None: every value is checked before the engine starts."""
+    finite = (("--temperature", args.temperature), ("--resign-threshold", args.resign_threshold),
+              ("--time-per-move", args.time_per_move))
+    checks = [(v is None or math.isfinite(v), f"{option} must be a finite number") for option, v in finite] + [
+        (re.fullmatch(r"cpu|auto|cuda(:\d+)?", args.device), "--device must be cpu, cuda, cuda:N or auto"),
+        (args.threads >= 0, "--threads must be 0 or more"),
+        (args.temperature >= 0, "--temperature must be 0 or more"),
+        (0 <= args.resign_threshold <= 1, "--resign-threshold must be from 0 to 1"),
+        (args.playouts is None or args.playouts >= 0, "--playouts must be 0 or more"),
+        (args.time_per_move is None or args.time_per_move > 0, "--time-per-move must be positive"),
+        (args.score_playouts >= 1, "--score-playouts must be 1 or more"),
+        (args.color.lower() in ("b", "black", "w", "white"), "--color must be black or white"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            return message
+    for option, check, value in (("--size", check_size, args.size), ("--komi", check_komi, args.komi)):
+        try:
+            check(value)
+        except ValueError as exc:
+            return f"{option}: {exc}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if (problem := _option_problem(args)) is not None:
+        parser.error(problem)
     handler = logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[handler],
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -808,7 +840,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     try:
-        check_size(args.size)
         policy = Policy.load(args.weights, args.device)
         player = PolicyPlayer(policy, temperature=args.temperature, seed=args.seed,
                               resign_threshold=args.resign_threshold, playouts=args.score_playouts)
@@ -821,7 +852,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     log.info("loaded %s on %s", args.weights or "the default model", policy.device)
     if args.play:
-        human = BLACK if args.color.lower().startswith("b") else WHITE
+        human = BLACK if args.color.lower() in ("b", "black") else WHITE
         play_in_terminal(player, args.size, args.komi, human, args.sgf)
         return 0
     serve(Engine(player, args.size, args.komi), sys.stdin.fileno(), sys.stdout.buffer)

@@ -15,7 +15,7 @@ from gymnasium import spaces
 from .board import BLACK, Board
 from .features import NUM_PLANES, board_features
 from .render import render_ascii, render_rgb
-from .scoring import area_score
+from .scoring import area_score, check_komi
 
 
 class GoEnv(gym.Env):
@@ -25,7 +25,7 @@ class GoEnv(gym.Env):
                  max_moves: int | None = None, render_mode: str | None = None):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
-        self.size, self.komi = size, komi
+        self.size, self.komi = size, check_komi(komi)
         self.rules = dict(allow_suicide=allow_suicide, superko=superko)
         self.max_moves = max_moves or 2 * size * size
         self.render_mode = render_mode

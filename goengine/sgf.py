@@ -97,7 +97,10 @@ def game_from_tree(tree, source: str = "") -> Game:
     size = game.size
 
     komi_text = _text(root, "KM", charset)
-    game.komi, repaired = parse_komi(komi_text)
+    try:
+        game.komi, repaired = parse_komi(komi_text)
+    except ValueError as exc:
+        raise SgfError(f"{source}: {exc}") from exc
     if repaired:
         game.notes.append(f"komi {komi_text} read as {game.komi:g}")
     if komi_text is None:

@@ -16,8 +16,10 @@ import pytest
 
 from goengine.board import Board
 from goengine.deadstones import Estimate
+from goengine.env import GoEnv
 from goengine.scoring import Score
-from gtp_server import Engine, GtpFailure, serve
+from goengine.sgf import SgfError, parse_sgf, read_game
+from gtp_server import Engine, GtpFailure, main, serve
 from policy.player import Analysis, Candidate
 
 REPLY_TIMEOUT = 5.0  # seconds; far above what any reply here needs, far below the hangs these tests catch
@@ -193,3 +195,58 @@ def test_analysis_numbers_are_clamped():
     engine = Engine(FakePlayer(), 9)
     _, interval, maxmoves, _ = engine._analysis_args(["b", "interval", "9" * 30, "maxmoves", "9" * 30])
     assert interval == 3600.0 and maxmoves == 82
+
+
+# ----------------------------------------------------------------- numbers that are not numbers
+BAD_KOMI = ["nan", "inf", "-inf", "1e400", "1e300", "-2e5"]
+
+
+@pytest.mark.parametrize("komi", BAD_KOMI)
+def test_sgf_komi_that_is_not_a_number_is_refused(tmp_path, komi):
+    games, errors = parse_sgf(f"(;GM[1]SZ[9]KM[{komi}];B[ee])", "bad.sgf")
+    assert not games and len(errors) == 1 and "komi" in errors[0]
+    path = tmp_path / "bad.sgf"
+    path.write_text(f"(;GM[1]SZ[9]KM[{komi}];B[ee])")
+    with pytest.raises(SgfError):
+        read_game(str(path))
+    engine = Engine(FakePlayer(), 9)
+    with pytest.raises(GtpFailure, match="cannot load file"):
+        engine.run("loadsgf", [str(path)])
+    assert engine.komi == 7.5
+
+
+@pytest.mark.parametrize("komi", BAD_KOMI)
+def test_komi_command_and_environment_use_the_same_rule(komi):
+    with pytest.raises(GtpFailure, match="syntax error"):
+        Engine(FakePlayer(), 9).run("komi", [komi])
+    with pytest.raises(ValueError, match="komi"):
+        GoEnv(komi=float(komi))
+
+
+def test_usual_komi_still_read():
+    games, _ = parse_sgf("(;GM[1]SZ[9]KM[650];B[ee])")
+    assert games[0].komi == 6.5
+    assert GoEnv(komi=-5.5).komi == -5.5
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--temperature", "nan"], "--temperature must be a finite number"),
+    (["--temperature", "-1"], "--temperature must be 0 or more"),
+    (["--device", "tpu"], "--device must be"),
+    (["--playouts", "-5"], "--playouts must be 0 or more"),
+    (["--time-per-move", "0"], "--time-per-move must be positive"),
+    (["--time-per-move", "inf"], "--time-per-move must be a finite number"),
+    (["--resign-threshold", "nan"], "--resign-threshold must be a finite number"),
+    (["--threads", "-2"], "--threads must be 0 or more"),
+    (["--score-playouts", "0"], "--score-playouts must be 1 or more"),
+    (["--komi", "nan"], "--komi: komi must be a finite number"),
+    (["--komi", "1e400"], "--komi: komi must be a finite number"),
+    (["--size", "30"], "--size: board size must be"),
+    (["--play", "--color", "red"], "--color must be black or white"),
+])
+def test_bad_options_stop_the_engine_at_start(capsys, options, message):
+    with pytest.raises(SystemExit) as stop:
+        main(options)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert ": error: " + message in err[-1]
