@@ -18,7 +18,7 @@ from goengine.board import Board
 from goengine.deadstones import Estimate
 from goengine.env import GoEnv
 from goengine.scoring import Score
-from goengine.sgf import SgfError, parse_sgf, read_game
+from goengine.sgf import MAX_FILE_BYTES, SgfError, parse_sgf, read_file, read_game
 from gtp_server import Engine, GtpFailure, main, serve
 from policy.player import Analysis, Candidate
 
@@ -250,3 +250,48 @@ def test_bad_options_stop_the_engine_at_start(capsys, options, message):
     assert stop.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert ": error: " + message in err[-1]
+
+
+# ----------------------------------------------------------------- loadsgf reads regular files only
+def loadsgf_answer(path: str) -> str:
+    """``loadsgf path``'s failure message, from a thread so that a server that blocks fails the test."""
+    answer: list[str] = []
+
+    def load() -> None:
+        try:
+            Engine(FakePlayer(), 9).run("loadsgf", [path])
+            answer.append("loaded")
+        except GtpFailure as exc:
+            answer.append(str(exc))
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(REPLY_TIMEOUT)
+    assert answer, "loadsgf blocked"
+    return answer[0]
+
+
+def test_loadsgf_refuses_a_named_pipe_at_once(tmp_path):
+    fifo = tmp_path / "game.sgf"
+    os.mkfifo(fifo)
+    assert loadsgf_answer(str(fifo)) == "cannot load file"
+
+
+def test_loadsgf_refuses_a_directory_and_a_huge_file(tmp_path):
+    assert loadsgf_answer(str(tmp_path)) == "cannot load file"
+    huge = tmp_path / "huge.sgf"
+    with open(huge, "wb") as fh:
+        fh.write(b"(;GM[1]SZ[9];B[ee])")
+        fh.truncate(MAX_FILE_BYTES + 1)  # sparse: costs no disk
+    assert loadsgf_answer(str(huge)) == "cannot load file"
+    with pytest.raises(SgfError, match="larger than"):
+        read_file(str(huge))
+    with pytest.raises(SgfError, match="not a regular file"):
+        read_file(str(tmp_path))
+
+
+def test_loadsgf_still_reads_a_regular_file(tmp_path):
+    path = tmp_path / "game.sgf"
+    path.write_bytes(b"(;GM[1]SZ[9]KM[6.5];B[ee];W[cc])")
+    assert read_file(str(path), limit=100).startswith(b"(;GM[1]")
+    assert loadsgf_answer(str(path)) == "loaded"
