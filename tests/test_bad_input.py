@@ -11,6 +11,7 @@ import queue
 import threading
 import time
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -295,3 +296,38 @@ def test_loadsgf_still_reads_a_regular_file(tmp_path):
     path.write_bytes(b"(;GM[1]SZ[9]KM[6.5];B[ee];W[cc])")
     assert read_file(str(path), limit=100).startswith(b"(;GM[1]")
     assert loadsgf_answer(str(path)) == "loaded"
+
+
+# ----------------------------------------------------------------- the environment
+def test_env_step_after_the_end_needs_a_reset():
+    env = GoEnv(size=5)
+    env.reset()
+    env.step(25)
+    assert env.step(25)[2]  # two passes: terminated
+    with pytest.raises(gym.error.ResetNeeded, match="reset"):
+        env.step(25)
+    env.reset()
+    env.step(0)
+    assert env.step(0)[2]  # occupied: an illegal move ends the episode too
+    with pytest.raises(gym.error.ResetNeeded):
+        env.step(1)
+    env.reset()
+    assert not env.step(np.int64(3))[2]
+
+
+def test_env_step_after_truncation_needs_a_reset():
+    env = GoEnv(size=5, max_moves=2)
+    env.reset()
+    env.step(0)
+    assert env.step(1)[3]  # truncated
+    with pytest.raises(gym.error.ResetNeeded):
+        env.step(2)
+
+
+@pytest.mark.parametrize("action", [2.7, 2.0, np.float32(3.0), "2", None, 26, -1])
+def test_env_refuses_actions_that_are_not_points(action):
+    env = GoEnv(size=5)
+    env.reset()
+    with pytest.raises(ValueError):
+        env.step(action)
+    assert env.board.move_number == 0
