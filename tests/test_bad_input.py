@@ -21,6 +21,7 @@ from goengine.env import GoEnv
 from goengine.scoring import Score
 from goengine.sgf import MAX_FILE_BYTES, SgfError, parse_sgf, read_file, read_game
 from gtp_server import Engine, GtpFailure, main, serve
+from policy.evaluate import main as evaluate_main
 from policy.player import Analysis, Candidate
 
 REPLY_TIMEOUT = 5.0  # seconds; far above what any reply here needs, far below the hangs these tests catch
@@ -331,3 +332,19 @@ def test_env_refuses_actions_that_are_not_points(action):
     with pytest.raises(ValueError):
         env.step(action)
     assert env.board.move_number == 0
+
+
+# ----------------------------------------------------------------- evaluation of nothing
+def test_evaluate_a_missing_path_fails(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        evaluate_main([str(tmp_path / "no-such-dir")])
+    assert stop.value.code == 2
+    assert "no such file or directory" in capsys.readouterr().err
+
+
+def test_evaluate_without_positions_fails(tmp_path, capsys):
+    (tmp_path / "small.sgf").write_text("(;GM[1]SZ[9];B[ee];W[cc])")  # not the 19x19 asked for
+    with pytest.raises(SystemExit) as stop:
+        evaluate_main([str(tmp_path)])
+    assert stop.value.code == 1
+    assert "no positions to evaluate" in capsys.readouterr().err
