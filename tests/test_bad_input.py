@@ -8,6 +8,9 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import re
+import subprocess
+import sys
 import threading
 import time
 
@@ -348,3 +351,14 @@ def test_evaluate_without_positions_fails(tmp_path, capsys):
         evaluate_main([str(tmp_path)])
     assert stop.value.code == 1
     assert "no positions to evaluate" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- what the user sees
+def test_readme_test_command_prints_the_summary_line():
+    """``python -m pytest -q`` (README) with the project's ``addopts`` still ends with "N passed"."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          "tests/test_bad_input.py::test_usual_komi_still_read"],
+                         capture_output=True, text=True, cwd=root, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert re.search(r"^1 passed", out.stdout, re.MULTILINE), out.stdout
