@@ -263,7 +263,7 @@ class Engine:
 
     def _handicap_count(self, args: list[str]) -> int:
         self._count(args, 1)
-        stones = self._int(args[0], self.board.n)
+        stones = self._int(args[0])
         if self.board.stones.count(0) != self.board.n or self.board.moves:
             raise GtpFailure("board not empty")
         return stones

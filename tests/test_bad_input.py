@@ -185,6 +185,7 @@ def test_a_failing_analysis_is_an_internal_error(server, caplog, command, player
     ("kgs-time_settings", ["canadian", "60", "30", "99999999999999999999"]),
     ("kgs-time_settings", ["absolute", "1e308"]),
     ("fixed_handicap", ["99999999999999999999"]),
+    ("place_free_handicap", ["99999999999999999999"]),
     ("boardsize", ["9" * 5000]),
     ("undo", ["9" * 5000]),
     ("lz-analyze", ["b", "9" * 5000]),
