@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import queue
+import re
 import sys
 import threading
 import time
@@ -23,7 +24,7 @@ from goengine.coords import check_size, from_gtp, to_gtp
 from goengine.game import Game, ReplayError, parse_result
 from goengine.handicap import fixed_handicap, free_handicap
 from goengine.render import render_ascii
-from goengine.scoring import result_string
+from goengine.scoring import check_komi, result_string
 from goengine.sgf import SgfError, game_to_sgf, read_game, set_result
 from policy.timing import TimeControl
 
@@ -40,10 +41,20 @@ VERSION = f"0.17.0-goengine-{__version__}"
 RULES = {"chinese": "area", "aga": "area", "new_zealand": "area", "japanese": "territory"}
 DEFAULT_SECONDS = 1.0  # search time of a move when neither flags nor a GTP clock say otherwise
 _CONTROL = {c: None for c in list(range(32)) + [127] if c not in (9, 10)}
+MAX_INTERVAL = 3600.0  # seconds between analysis lines at most; a longer interval a GUI sends is cut to this
+SEARCH_SLICE = 0.1  # seconds of analysis search between two looks at the input
+MAX_SECONDS = 10.0 ** 7  # time settings and time_left beyond this (about 115 days) are refused
+MAX_STONES = 10_000  # stones per byo-yomi period / number of periods at most
 
 
 class GtpFailure(Exception):
     """A command that fails: the message is sent after ``?``."""
+
+
+def internal_error(name: str, exc: Exception) -> GtpFailure:
+    """Log an unexpected exception in command ``name``; the failure that reports it to the controller."""
+    log.error("internal error in %s", name, exc_info=exc)
+    return GtpFailure(f"internal error: {exc.__class__.__name__}")
 
 
 # ----------------------------------------------------------------- protocol text
@@ -77,12 +88,14 @@ def format_response(cid: str | None, ok: bool, text: str = "") -> str:
 
 @dataclass
 class Stream:
-    """An analysis response: ``line()`` is repeated every ``interval`` seconds until the next command
-    (``interrupt``), or written once and followed by ``tail`` (``lz-genmove_analyze``)."""
+    """An analysis response: ``line()`` is repeated every ``interval`` seconds (0: written once) until the next
+    command (``interrupt``), with ``work()`` (one short slice of search; False once the tree is full) run in
+    between, or written once and followed by ``tail`` (``lz-genmove_analyze``)."""
     line: Callable[[], str]
     interval: float
     interrupt: bool = True
     tail: Callable[[], str] | None = None
+    work: Callable[[], bool] | None = None
 
 
 # ----------------------------------------------------------------- the engine
@@ -152,9 +165,8 @@ class Engine:
             self._restore(saved)
             raise
         except Exception as exc:  # a bug must not kill the session: report it, keep the old state
-            log.exception("internal error in %s", name)
             self._restore(saved)
-            raise GtpFailure(f"internal error: {exc.__class__.__name__}") from exc
+            raise internal_error(name, exc) from exc
 
     def _restore(self, saved) -> None:
         self.board, self.size, self.komi, self.rules, self.setup, self.handicap, self.result = saved
@@ -181,10 +193,17 @@ class Engine:
             raise GtpFailure("syntax error") from None
 
     @staticmethod
-    def _int(text: str) -> int:
+    def _int(text: str, high: int | None = None) -> int:
+        """A non-negative integer; above ``high`` it is refused (``value out of range``)."""
         if not text.isascii() or not text.lstrip("+").isdigit():
             raise GtpFailure("syntax error")
-        return int(text)
+        try:
+            value = int(text)
+        except ValueError:  # more digits than Python converts
+            raise GtpFailure("value out of range") from None
+        if high is not None and value > high:
+            raise GtpFailure("value out of range")
+        return value
 
     @staticmethod
     def _float(text: str) -> float:
@@ -194,6 +213,15 @@ class Engine:
             raise GtpFailure("syntax error") from None
         if not math.isfinite(value):
             raise GtpFailure("syntax error")
+        return value
+
+    def _seconds(self, text: str) -> float:
+        """A time in seconds from 0 to ``MAX_SECONDS``."""
+        value = self._float(text)
+        if value < 0:
+            raise GtpFailure("syntax error")
+        if value > MAX_SECONDS:
+            raise GtpFailure("value out of range")
         return value
 
     # ------------------------------------------------------------ setup commands
@@ -221,7 +249,10 @@ class Engine:
 
     def set_komi(self, args: list[str]) -> str:
         self._count(args, 1)
-        self.komi = self._float(args[0])
+        try:
+            self.komi = check_komi(float(args[0]))
+        except ValueError:
+            raise GtpFailure("syntax error") from None
         return ""
 
     def _place_handicap(self, points: list[int]) -> str:
@@ -388,9 +419,7 @@ class Engine:
     # ------------------------------------------------------------ time and rules
     def time_settings(self, args: list[str]) -> str:
         self._count(args, 3)
-        main, byo, stones = self._float(args[0]), self._float(args[1]), self._int(args[2])
-        if main < 0 or byo < 0:
-            raise GtpFailure("syntax error")
+        main, byo, stones = self._seconds(args[0]), self._seconds(args[1]), self._int(args[2], MAX_STONES)
         self.time_control, self.clock = TimeControl.from_gtp(main, byo, stones), {}
         return ""
 
@@ -401,18 +430,14 @@ class Engine:
         shapes = {"none": 0, "absolute": 1, "canadian": 3, "byoyomi": 3}
         if kind not in shapes or len(args) != 1 + shapes[kind]:
             raise GtpFailure("syntax error")
-        values = [self._float(a) for a in args[1:3]] + [self._int(a) for a in args[3:4]]
-        if any(v < 0 for v in values):
-            raise GtpFailure("syntax error")
+        values = [self._seconds(a) for a in args[1:3]] + [self._int(a, MAX_STONES) for a in args[3:4]]
         main, byo, stones = (values + [0.0, 0.0, 0])[:3]
         self.time_control, self.clock = TimeControl(kind, main, byo, int(stones)), {}
         return ""
 
     def time_left(self, args: list[str]) -> str:
         self._count(args, 3)
-        color, seconds, stones = self._color(args[0]), self._float(args[1]), self._int(args[2])
-        if seconds < 0:
-            raise GtpFailure("syntax error")
+        color, seconds, stones = self._color(args[0]), self._seconds(args[1]), self._int(args[2], MAX_STONES)
         self.clock[color] = (seconds, stones)
         return ""
 
@@ -425,6 +450,10 @@ class Engine:
         return ""
 
     # ------------------------------------------------------------ analysis
+    def _interval(self, text: str) -> float:
+        """Centiseconds -> seconds, cut to ``MAX_INTERVAL``."""
+        return min(self._int(text), int(MAX_INTERVAL * 100)) / 100
+
     def _analysis_args(self, args: list[str]) -> tuple[int, float, int, bool]:
         """[color] [interval] key-value pairs -> (colour, interval in seconds, max moves, ownership)."""
         args = list(args)
@@ -433,7 +462,7 @@ class Engine:
         if args and args[0].lower() in ("b", "w", "black", "white"):
             color = self._color(args.pop(0))
         if args and args[0].isdigit():
-            interval = self._int(args.pop(0)) / 100
+            interval = self._interval(args.pop(0))
         while args:
             key = args.pop(0)
             if key in ("allow", "avoid"):  # colour, vertices, until-move: accepted, ignored without search
@@ -445,9 +474,10 @@ class Engine:
                 raise GtpFailure("syntax error")
             value = args.pop(0)
             if key == "interval":
-                interval = self._int(value) / 100
+                interval = self._interval(value)
             elif key in ("maxmoves", "minmoves"):
-                maxmoves = max(1, self._int(value)) if key == "maxmoves" else max(maxmoves, self._int(value))
+                count = min(self._int(value), self.board.n + 1)
+                maxmoves = max(1, count) if key == "maxmoves" else max(maxmoves, count)
             elif key == "ownership":
                 ownership = value.lower() == "true"
             elif key not in ("pvVisits", "ownershipStdev", "movesOwnership", "rootInfo"):
@@ -464,6 +494,9 @@ class Engine:
         return self._info_text(board, style, maxmoves, ownership, analysis)
 
     def _info_text(self, board: Board, style: str, maxmoves: int, ownership: bool, analysis) -> str:
+        """``info`` entries for ``analysis``; ``ValueError`` if a figure is not finite (a broken model)."""
+        if not all(math.isfinite(x) for c in analysis.candidates for x in (c.winrate, c.prior)):
+            raise ValueError("analysis figures are not finite")
         size = board.size
         parts = []
         lead = 0.0
@@ -496,14 +529,19 @@ class Engine:
         color, interval, maxmoves, ownership = self._analysis_args(args)
         board = self.board.copy()
         board.to_move = color
-        # a searching player searches for one interval per line, so the lines follow each other at once
-        seconds, wait = (max(interval, 0.1), 0.001) if hasattr(self.player, "mcts") else (None, interval)
-        first = [self._info_line(board, style, maxmoves, ownership, seconds)]  # errors here fail the command
+        if not hasattr(self.player, "mcts"):
+            return Stream(lambda: self._info_line(board, style, maxmoves, ownership), interval)
+        mcts = self.player.mcts
 
-        def line() -> str:
-            return first.pop() if first else self._info_line(board, style, maxmoves, ownership, seconds)
+        def work() -> bool:
+            """Search one slice; False once the tree stops growing."""
+            mcts.set_root(board)
+            before = mcts.playouts_at_root()
+            # a slice always has room for one batch, so a slow network still makes progress
+            self.player.analyze(board, maxmoves, seconds=max(SEARCH_SLICE, 1.5 * mcts.last_batch_seconds))
+            return mcts.playouts_at_root() > before
 
-        return Stream(line, wait)
+        return Stream(lambda: self._info_line(board, style, maxmoves, ownership, seconds=0), interval, work=work)
 
     def genmove_analyze(self, args: list[str], style: str) -> Stream:
         color, interval, maxmoves, ownership = self._analysis_args(args)
@@ -602,57 +640,85 @@ def _read_lines(fd: int, lines: "queue.Queue[str | None]") -> None:
         lines.put(None)
 
 
+class _Output:
+    """GTP's stdout. A stream's ``=id`` head waits in ``head`` until its first line is ready, so that a stream
+    that fails at once can still answer ``?``."""
+
+    def __init__(self, stdout: BinaryIO):
+        self.stdout = stdout
+        self.head = ""
+
+    def write(self, text: str) -> None:
+        text, self.head = self.head + text, ""
+        self.stdout.write(text.encode("utf-8"))
+        self.stdout.flush()
+
+
 def serve(engine: Engine, stdin_fd: int, stdout: BinaryIO) -> None:
     """Answer GTP commands read from file descriptor ``stdin_fd`` until ``quit`` or end of input."""
     lines: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_read_lines, args=(stdin_fd, lines), daemon=True).start()
-
-    def write(text: str) -> None:
-        stdout.write(text.encode("utf-8"))
-        stdout.flush()
-
-    engine.emit = lambda text: write(text + "\n")
-
-    pending: str | None = None
-    have_pending = False
-    while True:
-        line = pending if have_pending else lines.get()
-        have_pending = False
-        if line is None:
-            return
+    out = _Output(stdout)
+    engine.emit = lambda text: out.write(text + "\n")
+    pending: list[str | None] = []  # the line that ended an analysis, answered next
+    while (line := pending.pop() if pending else lines.get()) is not None:
         if not line:
             continue
         cid, name, args = parse_command(line)
         log.debug("<< %s", line)
         try:
             result = engine.run(name, args)
+            if isinstance(result, Stream):
+                pending.append(_stream(cid, name, result, lines, out))
+                continue
         except GtpFailure as exc:
-            write(format_response(cid, False, str(exc)))
+            out.write(format_response(cid, False, str(exc)))
             continue
-        if not isinstance(result, Stream):
-            write(format_response(cid, True, result))
-            if name == "quit":
-                return
-            continue
-        write(f"={cid or ''}\n")
-        write(result.line() + "\n")
-        if result.interrupt:
-            while True:
-                try:
-                    pending = lines.get(timeout=result.interval) if result.interval > 0 else lines.get()
-                    have_pending = True
-                    break
-                except queue.Empty:
-                    try:
-                        write(result.line() + "\n")
-                    except Exception:  # keep the session alive: end this analysis, wait for the next command
-                        log.exception("analysis failed")
-                        result.interval = 0
-            if pending == "":
-                have_pending = False
-            write("\n")
-        else:
-            write(result.tail() + "\n\n")
+        out.write(format_response(cid, True, result))
+        if name == "quit":
+            return
+
+
+def _stream(cid: str | None, name: str, stream: Stream, lines: "queue.Queue[str | None]", out: _Output) -> str | None:
+    """Write ``stream``'s response; the input line that ended it ("" if none did). ``GtpFailure`` when it fails
+    before its first line; a failure after that ends the response and the session goes on."""
+    out.head = f"={cid or ''}\n"
+    try:
+        out.write(stream.line() + "\n")
+        if not stream.interrupt:
+            out.write(stream.tail() + "\n\n")
+            return ""
+    except Exception as exc:
+        if out.head:  # nothing written yet: the command fails
+            out.head = ""
+            raise internal_error(name, exc) from exc
+        log.error("internal error in %s", name, exc_info=exc)
+        out.write("\n")
+        return ""
+    line = _stream_until_input(stream, lines, out)
+    out.write("\n")
+    return line
+
+
+def _stream_until_input(stream: Stream, lines: "queue.Queue[str | None]", out: _Output) -> str | None:
+    """Repeat ``stream``'s line every interval, searching in slices in between, until an input line arrives."""
+    due = time.monotonic() + stream.interval if stream.interval > 0 else math.inf
+    work = stream.work
+    while True:
+        wait = 0.0 if work else min(max(0.0, due - time.monotonic()), MAX_INTERVAL)
+        try:
+            return lines.get(timeout=wait)
+        except queue.Empty:
+            pass
+        try:
+            if work and not work():
+                work = None
+            if time.monotonic() >= due:
+                out.write(stream.line() + "\n")
+                due = time.monotonic() + stream.interval
+        except Exception:  # keep the session alive: end this analysis, wait for the next command
+            log.exception("analysis failed")
+            work, due = None, math.inf
 
 
 # ----------------------------------------------------------------- terminal play
@@ -752,8 +818,37 @@ def build_player(args: argparse.Namespace, policy) -> "Player":
                       resign_threshold=args.resign_threshold, unclocked_seconds=unclocked)
 
 
+def _option_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the options, or None: every value is checked before the engine starts."""
+    finite = (("--temperature", args.temperature), ("--resign-threshold", args.resign_threshold),
+              ("--time-per-move", args.time_per_move))
+    checks = [(v is None or math.isfinite(v), f"{option} must be a finite number") for option, v in finite] + [
+        (re.fullmatch(r"cpu|auto|cuda(:\d+)?", args.device), "--device must be cpu, cuda, cuda:N or auto"),
+        (args.threads >= 0, "--threads must be 0 or more"),
+        (args.temperature >= 0, "--temperature must be 0 or more"),
+        (0 <= args.resign_threshold <= 1, "--resign-threshold must be from 0 to 1"),
+        (args.playouts is None or args.playouts >= 0, "--playouts must be 0 or more"),
+        (args.time_per_move is None or args.time_per_move > 0, "--time-per-move must be positive"),
+        (args.score_playouts >= 1, "--score-playouts must be 1 or more"),
+        (args.opening_moves >= 0, "--opening-moves must be 0 or more"),
+        (args.color.lower() in ("b", "black", "w", "white"), "--color must be black or white"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            return message
+    for option, check, value in (("--size", check_size, args.size), ("--komi", check_komi, args.komi)):
+        try:
+            check(value)
+        except ValueError as exc:
+            return f"{option}: {exc}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if (problem := _option_problem(args)) is not None:
+        parser.error(problem)
     handler = logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[handler],
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -763,7 +858,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     try:
-        check_size(args.size)
         policy = Policy.load(args.weights, args.device)
         player = build_player(args, policy)
     except (ModelFileError, ValueError) as exc:
@@ -771,7 +865,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     log.info("loaded %s on %s", args.weights or "the default model", policy.device)
     if args.play:
-        human = BLACK if args.color.lower().startswith("b") else WHITE
+        human = BLACK if args.color.lower() in ("b", "black") else WHITE
         play_in_terminal(player, args.size, args.komi, human, args.sgf)
         return 0
     serve(Engine(player, args.size, args.komi), sys.stdin.fileno(), sys.stdout.buffer)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from .board import BLACK, WHITE, Board, IllegalMove
+from .scoring import check_komi
 
 
 @dataclass
@@ -73,7 +74,9 @@ def parse_rank(text: str | None) -> float | None:
 
 
 def parse_komi(text: str | None) -> tuple[float | None, bool]:
-    """Return (komi, repaired). Fox writes 650 for 6.5 and 375 for 3.75 stones (= 7.5 points)."""
+    """Return (komi, repaired). Fox writes 650 for 6.5 and 375 for 3.75 stones (= 7.5 points).
+
+    ``ValueError`` for a number that ``check_komi`` refuses (``nan``, ``1e400``)."""
     if text is None or not text.strip():
         return None, False
     try:
@@ -87,7 +90,7 @@ def parse_komi(text: str | None) -> tuple[float | None, bool]:
     if abs(value) == 3.75:  # Chinese komi in stones: 3.75 stones = 7.5 points
         value = 7.5 * (1 if value > 0 else -1)
         repaired = True
-    return value, repaired
+    return check_komi(value), repaired
 
 
 @dataclass

@@ -4,9 +4,19 @@ The score is a margin from Black's view: positive means Black wins, negative Whi
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .board import BLACK, EMPTY, WHITE, Board, neighbor_table
+
+MAX_KOMI = 1000.0
+
+
+def check_komi(komi: float) -> float:
+    """Return ``komi`` if it is a finite number of points from -``MAX_KOMI`` to ``MAX_KOMI``, else ``ValueError``."""
+    if not isinstance(komi, (int, float)) or not math.isfinite(komi) or abs(komi) > MAX_KOMI:
+        raise ValueError(f"komi must be a finite number from {-MAX_KOMI:g} to {MAX_KOMI:g}, got {komi!r}")
+    return float(komi)
 
 
 @dataclass(frozen=True)

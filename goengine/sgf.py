@@ -8,7 +8,9 @@ its own, so one broken game does not lose its neighbours.
 """
 from __future__ import annotations
 
+import os
 import re
+import stat
 
 from sgfmill import sgf, sgf_grammar
 
@@ -54,6 +56,7 @@ def _text(node: dict, key: str, charset: str) -> str | None:
     return decode_text(sgf_grammar.text_value(values[0]), charset).strip()
 
 
+MAX_FILE_BYTES = 16 * 2**20  # an SGF file read alone (loadsgf) may not be larger
 _ROOT_INFO = {"PB": "black", "PW": "white", "BR": "black_rank", "WR": "white_rank", "RU": "rules",
               "DT": "date", "EV": "event", "PC": "place"}
 _EXTRA_INFO = ("GN", "RO", "SO", "AN", "TM", "OT", "GC", "US", "AP")
@@ -97,7 +100,10 @@ def game_from_tree(tree, source: str = "") -> Game:
     size = game.size
 
     komi_text = _text(root, "KM", charset)
-    game.komi, repaired = parse_komi(komi_text)
+    try:
+        game.komi, repaired = parse_komi(komi_text)
+    except ValueError as exc:
+        raise SgfError(f"{source}: {exc}") from exc
     if repaired:
         game.notes.append(f"komi {komi_text} read as {game.komi:g}")
     if komi_text is None:
@@ -214,13 +220,26 @@ def parse_sgf(data: bytes | str, source: str = "") -> tuple[list[Game], list[str
     return games, errors
 
 
-def read_game(path: str) -> Game:
-    """Read the first game of an SGF file; ``SgfError`` (naming the file) when it cannot be used."""
+def read_file(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of the regular file ``path``; ``SgfError`` for anything else (a pipe, a directory, a device) or a
+    file over ``limit`` bytes. Never blocks: the file is opened non-blocking and checked before it is read."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise SgfError(f"{path}: cannot read file: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise SgfError(f"{path}: not a regular file")
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise SgfError(f"{path}: larger than {limit} bytes")
+    return data
+
+
+def read_game(path: str) -> Game:
+    """Read the first game of an SGF file; ``SgfError`` (naming the file) when it cannot be used."""
+    data = read_file(path)
     games, errors = parse_sgf(data, path)
     if not games:
         raise SgfError(errors[0] if errors else f"{path}: no game found")
@@ -274,4 +293,4 @@ def set_result(game: Game, margin: float | None = None, winner: int | None = Non
         game.info.result = parse_result(f"{'B' if winner == BLACK else 'W'}+{letter}")
 
 
-__all__ = ["SgfError", "parse_sgf", "read_game", "game_to_sgf", "game_from_tree", "set_result", "to_sgf"]
+__all__ = ["SgfError", "parse_sgf", "read_file", "read_game", "game_to_sgf", "game_from_tree", "set_result", "to_sgf"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import sys
 import time
 from typing import Iterable
@@ -146,6 +147,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--max-positions", type=int, help="stop after this many positions")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = parser.parse_args(argv)
+    missing = [p for p in args.paths if not os.path.exists(p)]
+    if missing:
+        parser.error(f"no such file or directory: {', '.join(missing)}")
     if args.threads:
         torch.set_num_threads(args.threads)
     try:
@@ -163,6 +167,8 @@ def main(argv: list[str] | None = None) -> dict:
         games = itertools.islice(games, args.max_games)
     metrics = evaluate_games(policy, games, max_positions=args.max_positions)
     metrics["skipped"] = dict(reader.stats.skipped)
+    if not metrics["positions"]:
+        parser.exit(1, f"error: no positions to evaluate in {' '.join(args.paths)}\n{reader.stats.summary()}\n")
     if args.json:
         print(json.dumps(metrics))
     else:

@@ -1,0 +1,366 @@
+"""Hostile input: commands, numbers and files a careful user (or a broken GUI) may send. Nothing may crash or hang.
+
+The GTP cases run ``gtp_server.serve`` in a thread on pipes, with stand-in players, so that they are fast and can
+make a player fail or search slowly on purpose.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from goengine.board import Board
+from goengine.deadstones import Estimate
+from goengine.env import GoEnv
+from goengine.scoring import Score
+from goengine.sgf import MAX_FILE_BYTES, SgfError, parse_sgf, read_file, read_game
+from gtp_server import Engine, GtpFailure, main, serve
+from policy.evaluate import main as evaluate_main
+from policy.player import Analysis, Candidate
+
+REPLY_TIMEOUT = 5.0  # seconds; far above what any reply here needs, far below the hangs these tests catch
+
+
+class FakePlayer:
+    """Answers at once: pass, one candidate at A1 with ``winrate`` (NaN makes every analysis line fail)."""
+
+    def __init__(self, winrate: float = 0.5):
+        self.winrate = winrate
+
+    def analyze(self, board: Board, max_moves: int = 10, seconds: float | None = None) -> Analysis:
+        return Analysis(0.0, np.zeros(board.n + 1), [Candidate(0, 0.5, self.winrate, [0])])
+
+    def estimate(self, board: Board, time_budget: float | None = None) -> Estimate:
+        return Estimate(np.zeros(board.n), (), ())
+
+    def choose_move(self, board: Board, komi: float = 7.5, rules: str = "area", cleanup: bool = False,
+                    time_budget: float | None = None, callback=None, every: int = 0) -> int:
+        if callback is not None:
+            callback(self.analyze(board))
+        return board.n
+
+    def final_score(self, board: Board, komi: float, rules: str = "area") -> Score:
+        return Score(0.0, komi, ())
+
+
+class FakeTree:
+    def __init__(self):
+        self.playouts = 0
+        self.last_batch_seconds = 0.0
+
+    def set_root(self, board: Board) -> None:
+        pass
+
+    def playouts_at_root(self) -> int:
+        return self.playouts
+
+
+class FakeSearchPlayer(FakePlayer):
+    """A searching player: ``analyze(seconds=s)`` keeps busy for ``s`` seconds, as a real search does."""
+
+    def __init__(self, winrate: float = 0.5):
+        super().__init__(winrate)
+        self.mcts = FakeTree()
+
+    def analyze(self, board: Board, max_moves: int = 10, seconds: float | None = None) -> Analysis:
+        end = time.monotonic() + (seconds or 0.0)
+        while time.monotonic() < end:
+            time.sleep(0.01)
+        self.mcts.playouts += 1
+        return super().analyze(board, max_moves)
+
+
+class Server:
+    """``serve`` in a daemon thread on pipes: raw lines in, raw lines out."""
+
+    def __init__(self, player: FakePlayer):
+        in_r, self.in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        self.stdout = os.fdopen(out_w, "wb")
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._serve, args=(Engine(player, 9), in_r), daemon=True)
+        self.thread.start()
+        threading.Thread(target=self._read, args=(os.fdopen(out_r, "rb"),), daemon=True).start()
+
+    def _serve(self, engine: Engine, in_r: int) -> None:
+        try:
+            serve(engine, in_r, self.stdout)
+        finally:
+            self.stdout.close()
+
+    def _read(self, stdout) -> None:
+        for raw in stdout:
+            self.lines.put(raw.decode("utf-8").removesuffix("\n"))
+        self.lines.put(None)
+
+    def send(self, text: str) -> None:
+        os.write(self.in_w, text.encode("utf-8"))
+
+    def line(self) -> str | None:
+        return self.lines.get(timeout=REPLY_TIMEOUT)
+
+    def response(self) -> list[str]:
+        """The lines of the next response, without its blank line."""
+        lines = []
+        while (line := self.line()) != "":
+            assert line is not None, "the server ended"
+            lines.append(line)
+        return lines
+
+    def close(self) -> None:
+        """End of input: the server must stop at once."""
+        if self.thread.is_alive():
+            os.close(self.in_w)
+        self.thread.join(REPLY_TIMEOUT)
+        assert not self.thread.is_alive()
+
+
+@pytest.fixture
+def server():
+    servers: list[Server] = []
+    yield lambda player=None: servers.append(Server(player or FakePlayer())) or servers[-1]
+    for s in servers:
+        s.close()
+
+
+# ----------------------------------------------------------------- analysis never crashes or hangs
+@pytest.mark.parametrize("command", ["lz-analyze b 99999999999999999999", "kata-analyze w interval 9999999999999",
+                                     "lz-analyze 0", "kata-analyze b maxmoves 99999999999999999999"])
+@pytest.mark.parametrize("player", [FakePlayer, FakeSearchPlayer])
+def test_analysis_with_any_interval_ends_at_the_next_command(server, command, player):
+    gtp = server(player())
+    gtp.send(f"1 {command}\n")
+    assert gtp.line() == "=1"
+    assert gtp.line().startswith("info move A1 ")
+    time.sleep(0.2)
+    gtp.send("2 name\n")
+    assert all(line.startswith("info ") for line in gtp.response())
+    assert gtp.response() == ["=2 goengine"]
+
+
+@pytest.mark.parametrize("player", [FakePlayer, FakeSearchPlayer])
+def test_analysis_ends_at_end_of_input(server, player):
+    gtp = server(player())
+    gtp.send("kata-analyze b interval 9999999999999\n")
+    assert gtp.line() == "="
+    gtp.close()
+
+
+def test_searched_analysis_streams_lines_between_slices(server):
+    gtp = server(FakeSearchPlayer())
+    gtp.send("lz-analyze b 1\n")
+    assert gtp.line() == "="
+    assert all(gtp.line().startswith("info ") for _ in range(3))
+    gtp.send("name\n")
+    gtp.response()
+    assert gtp.response() == ["= goengine"]
+
+
+@pytest.mark.parametrize("command", ["lz-genmove_analyze b 10", "kata-genmove_analyze w", "lz-analyze b 10",
+                                     "kata-analyze w 10 ownership true"])
+@pytest.mark.parametrize("player", [FakePlayer, FakeSearchPlayer])
+def test_a_failing_analysis_is_an_internal_error(server, caplog, command, player):
+    """A player whose figures are NaN (a broken model) fails the command; the session goes on."""
+    gtp = server(player(winrate=float("nan")))
+    with caplog.at_level(logging.ERROR, logger="gtp"):
+        gtp.send(f"7 {command}\n8 name\n")
+        assert gtp.response() == ["?7 internal error: ValueError"]
+        assert gtp.response() == ["=8 goengine"]
+    assert any("internal error in" in r.getMessage() for r in caplog.records)
+
+
+# ----------------------------------------------------------------- numbers: used, clamped or refused
+@pytest.mark.parametrize("command, args", [
+    ("time_settings", ["1e300", "30", "5"]),
+    ("time_settings", ["300", "30", "99999999999999999999"]),
+    ("time_left", ["b", "100", "99999999999999999999"]),
+    ("kgs-time_settings", ["canadian", "60", "30", "99999999999999999999"]),
+    ("kgs-time_settings", ["absolute", "1e308"]),
+    ("fixed_handicap", ["99999999999999999999"]),
+    ("place_free_handicap", ["99999999999999999999"]),
+    ("boardsize", ["9" * 5000]),
+    ("undo", ["9" * 5000]),
+    ("lz-analyze", ["b", "9" * 5000]),
+])
+def test_numbers_out_of_range_are_refused(command, args):
+    engine = Engine(FakePlayer(), 9)
+    with pytest.raises(GtpFailure) as failure:
+        engine.run(command, args)
+    assert "internal error" not in str(failure.value)
+
+
+def test_analysis_numbers_are_clamped():
+    engine = Engine(FakePlayer(), 9)
+    _, interval, maxmoves, _ = engine._analysis_args(["b", "interval", "9" * 30, "maxmoves", "9" * 30])
+    assert interval == 3600.0 and maxmoves == 82
+
+
+# ----------------------------------------------------------------- numbers that are not numbers
+BAD_KOMI = ["nan", "inf", "-inf", "1e400", "1e300", "-2e5"]
+
+
+@pytest.mark.parametrize("komi", BAD_KOMI)
+def test_sgf_komi_that_is_not_a_number_is_refused(tmp_path, komi):
+    games, errors = parse_sgf(f"(;GM[1]SZ[9]KM[{komi}];B[ee])", "bad.sgf")
+    assert not games and len(errors) == 1 and "komi" in errors[0]
+    path = tmp_path / "bad.sgf"
+    path.write_text(f"(;GM[1]SZ[9]KM[{komi}];B[ee])")
+    with pytest.raises(SgfError):
+        read_game(str(path))
+    engine = Engine(FakePlayer(), 9)
+    with pytest.raises(GtpFailure, match="cannot load file"):
+        engine.run("loadsgf", [str(path)])
+    assert engine.komi == 7.5
+
+
+@pytest.mark.parametrize("komi", BAD_KOMI)
+def test_komi_command_and_environment_use_the_same_rule(komi):
+    with pytest.raises(GtpFailure, match="syntax error"):
+        Engine(FakePlayer(), 9).run("komi", [komi])
+    with pytest.raises(ValueError, match="komi"):
+        GoEnv(komi=float(komi))
+
+
+def test_usual_komi_still_read():
+    games, _ = parse_sgf("(;GM[1]SZ[9]KM[650];B[ee])")
+    assert games[0].komi == 6.5
+    assert GoEnv(komi=-5.5).komi == -5.5
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--temperature", "nan"], "--temperature must be a finite number"),
+    (["--temperature", "-1"], "--temperature must be 0 or more"),
+    (["--device", "tpu"], "--device must be"),
+    (["--playouts", "-5"], "--playouts must be 0 or more"),
+    (["--time-per-move", "0"], "--time-per-move must be positive"),
+    (["--time-per-move", "inf"], "--time-per-move must be a finite number"),
+    (["--resign-threshold", "nan"], "--resign-threshold must be a finite number"),
+    (["--threads", "-2"], "--threads must be 0 or more"),
+    (["--score-playouts", "0"], "--score-playouts must be 1 or more"),
+    (["--komi", "nan"], "--komi: komi must be a finite number"),
+    (["--komi", "1e400"], "--komi: komi must be a finite number"),
+    (["--size", "30"], "--size: board size must be"),
+    (["--play", "--color", "red"], "--color must be black or white"),
+])
+def test_bad_options_stop_the_engine_at_start(capsys, options, message):
+    with pytest.raises(SystemExit) as stop:
+        main(options)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert ": error: " + message in err[-1]
+
+
+# ----------------------------------------------------------------- loadsgf reads regular files only
+def loadsgf_answer(path: str) -> str:
+    """``loadsgf path``'s failure message, from a thread so that a server that blocks fails the test."""
+    answer: list[str] = []
+
+    def load() -> None:
+        try:
+            Engine(FakePlayer(), 9).run("loadsgf", [path])
+            answer.append("loaded")
+        except GtpFailure as exc:
+            answer.append(str(exc))
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(REPLY_TIMEOUT)
+    assert answer, "loadsgf blocked"
+    return answer[0]
+
+
+def test_loadsgf_refuses_a_named_pipe_at_once(tmp_path):
+    fifo = tmp_path / "game.sgf"
+    os.mkfifo(fifo)
+    assert loadsgf_answer(str(fifo)) == "cannot load file"
+
+
+def test_loadsgf_refuses_a_directory_and_a_huge_file(tmp_path):
+    assert loadsgf_answer(str(tmp_path)) == "cannot load file"
+    huge = tmp_path / "huge.sgf"
+    with open(huge, "wb") as fh:
+        fh.write(b"(;GM[1]SZ[9];B[ee])")
+        fh.truncate(MAX_FILE_BYTES + 1)  # sparse: costs no disk
+    assert loadsgf_answer(str(huge)) == "cannot load file"
+    with pytest.raises(SgfError, match="larger than"):
+        read_file(str(huge))
+    with pytest.raises(SgfError, match="not a regular file"):
+        read_file(str(tmp_path))
+
+
+def test_loadsgf_still_reads_a_regular_file(tmp_path):
+    path = tmp_path / "game.sgf"
+    path.write_bytes(b"(;GM[1]SZ[9]KM[6.5];B[ee];W[cc])")
+    assert read_file(str(path), limit=100).startswith(b"(;GM[1]")
+    assert loadsgf_answer(str(path)) == "loaded"
+
+
+# ----------------------------------------------------------------- the environment
+def test_env_step_after_the_end_needs_a_reset():
+    env = GoEnv(size=5)
+    env.reset()
+    env.step(25)
+    assert env.step(25)[2]  # two passes: terminated
+    with pytest.raises(gym.error.ResetNeeded, match="reset"):
+        env.step(25)
+    env.reset()
+    env.step(0)
+    assert env.step(0)[2]  # occupied: an illegal move ends the episode too
+    with pytest.raises(gym.error.ResetNeeded):
+        env.step(1)
+    env.reset()
+    assert not env.step(np.int64(3))[2]
+
+
+def test_env_step_after_truncation_needs_a_reset():
+    env = GoEnv(size=5, max_moves=2)
+    env.reset()
+    env.step(0)
+    assert env.step(1)[3]  # truncated
+    with pytest.raises(gym.error.ResetNeeded):
+        env.step(2)
+
+
+@pytest.mark.parametrize("action", [2.7, 2.0, np.float32(3.0), "2", None, 26, -1])
+def test_env_refuses_actions_that_are_not_points(action):
+    env = GoEnv(size=5)
+    env.reset()
+    with pytest.raises(ValueError):
+        env.step(action)
+    assert env.board.move_number == 0
+
+
+# ----------------------------------------------------------------- evaluation of nothing
+def test_evaluate_a_missing_path_fails(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        evaluate_main([str(tmp_path / "no-such-dir")])
+    assert stop.value.code == 2
+    assert "no such file or directory" in capsys.readouterr().err
+
+
+def test_evaluate_without_positions_fails(tmp_path, capsys):
+    (tmp_path / "small.sgf").write_text("(;GM[1]SZ[9];B[ee];W[cc])")  # not the 19x19 asked for
+    with pytest.raises(SystemExit) as stop:
+        evaluate_main([str(tmp_path)])
+    assert stop.value.code == 1
+    assert "no positions to evaluate" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- what the user sees
+def test_readme_test_command_prints_the_summary_line():
+    """``python -m pytest -q`` (README) with the project's ``addopts`` still ends with "N passed"."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          "tests/test_bad_input.py::test_usual_komi_still_read"],
+                         capture_output=True, text=True, cwd=root, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert re.search(r"^1 passed", out.stdout, re.MULTILINE), out.stdout
