@@ -1,11 +1,13 @@
-"""CPU inference latency of a model: one position and a batch of 64, as the engine sees them.
+"""CPU inference latency of a model: one position and batches of 8 and 64, as the engine sees them.
 
 ``python benchmarks/policy_latency.py [--weights W] [--threads 2] --json`` prints the median milliseconds of the
-network's forward pass and of a whole ``Policy.predict`` (features, forward, legal-move mask) over real positions.
+network's forward pass in the engine's channels-last layout and, side by side in the same run, in torch's default
+NCHW layout (with their ratio), and of a whole ``Policy.predict`` (features, forward, legal-move mask).
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import time
@@ -51,18 +53,26 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     policy = Policy.load(args.weights)
     boards = sample_boards(64)
-    one = torch.from_numpy(board_features(boards[0])[None])
-    batch = torch.from_numpy(np.stack([board_features(b) for b in boards]))
+    one = board_features(boards[0])[None]
+    batch = np.stack([board_features(b) for b in boards])
+    nchw = copy.deepcopy(policy.model).to(memory_format=torch.contiguous_format)
 
-    def forward(x):
+    def forward_nchw(x):
         with torch.inference_mode():
-            policy.model(x)
+            nchw(torch.from_numpy(x))
 
+    few = max(5, args.repeats // 5)
     result = {"threads": args.threads, "config": policy.record["config"],
-              "forward_ms_1": median_ms(lambda: forward(one), args.repeats),
-              "forward_ms_64": median_ms(lambda: forward(batch), max(5, args.repeats // 5)),
+              "forward_ms_1": median_ms(lambda: policy.run(one), args.repeats),
+              "forward_ms_8": median_ms(lambda: policy.run(batch[:8]), args.repeats),
+              "forward_ms_64": median_ms(lambda: policy.run(batch), few),
+              "forward_nchw_ms_1": median_ms(lambda: forward_nchw(one), args.repeats),
+              "forward_nchw_ms_8": median_ms(lambda: forward_nchw(batch[:8]), args.repeats),
+              "forward_nchw_ms_64": median_ms(lambda: forward_nchw(batch), few),
               "predict_ms_1": median_ms(lambda: policy.predict(boards[0]), args.repeats),
-              "predict_ms_64": median_ms(lambda: policy.predict_batch(boards), max(5, args.repeats // 5))}
+              "predict_ms_64": median_ms(lambda: policy.predict_batch(boards), few)}
+    for n in (1, 8, 64):  # 8: the tree search's batch
+        result[f"nchw_over_channels_last_{n}"] = result[f"forward_nchw_ms_{n}"] / result[f"forward_ms_{n}"]
     print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
 
 
