@@ -131,7 +131,7 @@ class GameReader:
                 games, errors = parse_sgf(data, name)
                 for message in errors:
                     self.stats.games_read += 1
-                    self.stats.error(message, "unparsable game")
+                    self.stats.error(message, getattr(message, "reason", "unparsable game"))
                 for game in games:
                     self.stats.games_read += 1
                     kept = self._filter(game)

@@ -176,6 +176,9 @@ def run_match(commands: list[str], labels: list[str], games: int, size: int, kom
                     json.dump([asdict(r) for r in results], fh, indent=1)
             log(f"game {number}: {black.label} (B) vs {white.label} (W): {result.result} ({result.reason}), "
                 f"{result.moves} moves, own scores {result.engine_scores}")
+            if scores_disagree(result):
+                log(f"warning: game {number}: the engines' own scores {result.engine_scores} disagree with each other "
+                    f"or with the result {result.result} (a GNU Go without --chinese-rules counts by Japanese rules)")
             for p in players:  # an engine that died is restarted for the next game
                 if p.client is not None and p.client.process.poll() is not None:
                     p.stop()
@@ -183,6 +186,12 @@ def run_match(commands: list[str], labels: list[str], games: int, size: int, kom
         for p in players:
             p.stop()
     return results
+
+
+def scores_disagree(result: GameResult) -> bool:
+    """Whether the engines' own final scores of a counted game differ from each other or from the result."""
+    scores = {s.upper() for s in result.engine_scores.values() if s and s != "?"}
+    return bool(scores) and (len(scores) > 1 or scores != {result.result.upper()})
 
 
 def summary(results: list[GameResult], labels: list[str]) -> str:

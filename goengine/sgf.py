@@ -22,7 +22,22 @@ from .scoring import result_string
 
 
 class SgfError(ValueError):
-    """An SGF text (or one game inside it) that cannot be used; the message names the source."""
+    """An SGF text (or one game inside it) that cannot be used; the message names the source, ``reason`` is the
+    skip reason readers count it under."""
+
+    def __init__(self, message: str, reason: str = "unparsable game"):
+        super().__init__(message)
+        self.reason = reason
+
+
+class SgfProblem(str):
+    """An entry of ``parse_sgf``'s errors: the message, with the skip ``reason`` as an attribute."""
+    reason: str
+
+    def __new__(cls, message: str, reason: str = "unparsable game") -> "SgfProblem":
+        problem = super().__new__(cls, message)
+        problem.reason = reason
+        return problem
 
 
 def decode_text(raw: bytes, charset: str = "utf-8") -> str:
@@ -90,9 +105,13 @@ def game_from_tree(tree, source: str = "") -> Game:
     game = Game(source=source)
     try:
         size_text = root.get("SZ", [b"19"])[0].decode("ascii").strip()
-        size = int(size_text.split(":")[0])
-        game.size = check_size(size)
+        sides = {int(side) for side in size_text.split(":")}
+        if len(sides) > 1:
+            raise SgfError(f"{source}: rectangular board SZ[{size_text}]", "rectangular board")
+        game.size = check_size(sides.pop())
     except (ValueError, UnicodeDecodeError) as exc:
+        if isinstance(exc, SgfError):
+            raise
         raise SgfError(f"{source}: unsupported board size {root.get('SZ')!r}") from exc
     gm = root.get("GM", [b"1"])[0].strip()
     if gm not in (b"1", b""):
@@ -138,8 +157,13 @@ def game_from_tree(tree, source: str = "") -> Game:
                     raise SgfError(f"{source}: setup stones after move {len(game.moves)}")
                 if index > 0:
                     game.notes.append(f"setup stones in node {index + 1}")
-                black = set(game.setup_black) | set(_points(node.get("AB", []), size))
-                white = set(game.setup_white) | set(_points(node.get("AW", []), size))
+                added_black, added_white = set(_points(node.get("AB", []), size)), set(_points(node.get("AW", []), size))
+                both = added_black & added_white
+                if both:
+                    raise SgfError(f"{source}: point {to_sgf(min(both), size)} is set up as both black and white "
+                                   f"(AB and AW in node {index + 1})", "setup stones of both colours on a point")
+                black = set(game.setup_black) | added_black
+                white = set(game.setup_white) | added_white
                 for p in _points(node.get("AE", []), size):
                     black.discard(p)
                     white.discard(p)
@@ -206,7 +230,7 @@ def parse_sgf(data: bytes | str, source: str = "") -> tuple[list[Game], list[str
             try:
                 games.append(game_from_tree(tree, name))
             except (SgfError, ValueError, IndexError) as exc:
-                errors.append(str(exc) if str(exc).startswith(name) else f"{name}: {exc}")
+                errors.append(_problem(exc, name))
         return games, errors
     many = len(chunks) > 1
     for i, chunk in enumerate(chunks):
@@ -215,9 +239,15 @@ def parse_sgf(data: bytes | str, source: str = "") -> tuple[list[Game], list[str
             tree = sgf_grammar.parse_sgf_game(chunk)
             games.append(game_from_tree(tree, name))
         except (SgfError, ValueError, IndexError) as exc:
-            msg = str(exc)
-            errors.append(msg if msg.startswith(name) else f"{name}: {msg or 'unparsable SGF'}")
+            errors.append(_problem(exc, name))
     return games, errors
+
+
+def _problem(exc: Exception, name: str) -> SgfProblem:
+    """The error entry for a game of ``name`` that could not be used: message naming the source, skip reason."""
+    msg = str(exc)
+    return SgfProblem(msg if msg.startswith(name) else f"{name}: {msg or 'unparsable SGF'}",
+                      getattr(exc, "reason", "unparsable game"))
 
 
 def read_file(path: str, limit: int = MAX_FILE_BYTES) -> bytes:

@@ -93,3 +93,12 @@ def test_game_placeholder_restarts_the_engine_with_each_number(stub, tmp_path):
                         7.5, 50, None, log=lambda text: None)
     assert len(results) == 3
     assert seen.read_text().split() == ["1", "2", "3"]  # started once per game, with that game's number
+
+
+def test_disagreeing_scores_are_flagged():
+    from goengine.match import GameResult, scores_disagree
+    agree = GameResult(1, "a", "b", "a", "B+7.5", "score", 200, engine_scores={"a": "B+7.5", "b": "B+7.5"})
+    assert not scores_disagree(agree)
+    japanese = GameResult(1, "a", "b", "a", "B+7.5", "score", 200, engine_scores={"a": "B+7.5", "b": "W+0.5"})
+    assert scores_disagree(japanese)
+    assert not scores_disagree(GameResult(1, "a", "b", "a", "B+R", "resign", 90))

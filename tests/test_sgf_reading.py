@@ -185,3 +185,18 @@ def test_reader_on_archives(tmp_path, kind: str) -> None:
     games = list(reader)
     check_counts(reader, games, files=len(names))
     assert all(g.source.startswith(path) for g in games)
+
+
+def test_rectangular_boards_and_setup_conflicts_have_reasons_of_their_own(tmp_path):
+    from goengine.archive import GameReader
+    games, errors = parse_sgf("(;GM[1]SZ[19:13];B[aa])", "rect.sgf")
+    assert not games and errors[0].startswith("rect.sgf") and errors[0].reason == "rectangular board"
+    assert parse_sgf("(;GM[1]SZ[9:9];B[aa])")[0][0].size == 9  # a square written as N:N is fine
+    games, errors = parse_sgf("(;GM[1]SZ[9]AB[cc][dd]AW[dd];B[ee])", "both.sgf")
+    assert not games and "both black and white" in errors[0] and errors[0].startswith("both.sgf")
+    (tmp_path / "rect.sgf").write_text("(;GM[1]SZ[19:13];B[aa])")
+    (tmp_path / "both.sgf").write_text("(;GM[1]SZ[9]AB[dd]AW[dd];B[ee])")
+    (tmp_path / "good.sgf").write_text("(;GM[1]SZ[9];B[ee])")
+    reader = GameReader(str(tmp_path), size=None)
+    assert len(list(reader)) == 1
+    assert reader.stats.skipped == {"rectangular board": 1, "setup stones of both colours on a point": 1}
