@@ -724,45 +724,51 @@ def _stream_until_input(stream: Stream, lines: "queue.Queue[str | None]", out: _
 # ----------------------------------------------------------------- terminal play
 def play_in_terminal(player: "Player", size: int, komi: float, human: int, sgf_path: str | None,
                      read: Callable[[str], str] = input, out=print) -> Game:
-    """A game between a person (typing D4, pass, undo, resign) and the engine on a text board."""
+    """A game between a person (typing D4, pass, undo, resign) and the engine on a text board. Ctrl-C ends it
+    unfinished; the game is saved either way."""
     board = Board(size)
     result = ""
-    while not result:
-        out(render_ascii(board))
-        if board.passes >= 2:
-            break
-        if board.to_move == human:
-            try:
-                text = read(f"{'Black' if human == BLACK else 'White'} move (D4, pass, undo, resign): ").strip()
-            except EOFError:
-                text = "resign"
-            low = text.lower()
-            if low == "resign":
-                result = f"{'W' if human == BLACK else 'B'}+R"
-            elif low == "undo":
-                steps = 2 if len(board.moves) >= 2 else len(board.moves)
-                for _ in range(steps):
-                    board.undo()
-                if not steps:
-                    out("nothing to undo")
-            else:
+    interrupted = False
+    try:
+        while not result:
+            out(render_ascii(board))
+            if board.passes >= 2:
+                break
+            if board.to_move == human:
                 try:
-                    board.play(from_gtp(text, size), human)
-                except (ValueError, IllegalMove) as exc:
-                    out(f"cannot play {text!r}: {exc}")
-        else:
-            move = player.choose_move(board, komi=komi)
-            if move < 0:
-                result = f"{'B' if human == BLACK else 'W'}+R"
-                out("engine resigns")
+                    text = read(f"{'Black' if human == BLACK else 'White'} move (D4, pass, undo, resign): ").strip()
+                except EOFError:
+                    text = "resign"
+                low = text.lower()
+                if low == "resign":
+                    result = f"{'W' if human == BLACK else 'B'}+R"
+                elif low == "undo":
+                    steps = 2 if len(board.moves) >= 2 else len(board.moves)
+                    for _ in range(steps):
+                        board.undo()
+                    if not steps:
+                        out("nothing to undo")
+                else:
+                    try:
+                        board.play(from_gtp(text, size), human)
+                    except (ValueError, IllegalMove) as exc:
+                        out(f"cannot play {text!r}: {exc}")
             else:
-                board.play(move)
-                out(f"engine plays {to_gtp(move, size)}")
+                move = player.choose_move(board, komi=komi)
+                if move < 0:
+                    result = f"{'B' if human == BLACK else 'W'}+R"
+                    out("engine resigns")
+                else:
+                    board.play(move)
+                    out(f"engine plays {to_gtp(move, size)}")
+    except KeyboardInterrupt:  # Ctrl-C: the game so far is saved, unfinished
+        interrupted = True
+        out("\ninterrupted: the game is saved unfinished")
     game = Game(size=size, komi=komi, moves=list(board.moves))
     game.info.black, game.info.white = ("you", NAME) if human == BLACK else (NAME, "you")
     if result:
         game.info.result = parse_result(result)
-    else:
+    elif not interrupted:
         final = player.final_score(board, komi)
         set_result(game, final.margin)
         out(f"final score (dead stones removed, area rules): {final.result}")

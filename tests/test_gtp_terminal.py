@@ -54,3 +54,21 @@ def test_play_option_runs_a_game(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "A B C D E" in run.stdout and "result: W+R" in run.stdout
     assert read_game(str(sgf)).moves[0] == (1, 12)
+
+
+def test_ctrl_c_saves_the_game_unfinished(tmp_path):
+    player = PolicyPlayer(FakePolicy(["C3", "D4"]), resign_threshold=0)
+    feed = iter(["b4"])
+
+    def read(prompt: str) -> str:
+        line = next(feed, None)
+        if line is None:
+            raise KeyboardInterrupt  # the person presses Ctrl-C at the second prompt
+        return line
+
+    shown: list[str] = []
+    path = tmp_path / "stopped.sgf"
+    game = play_in_terminal(player, 5, 0.5, 1, str(path), read=read, out=shown.append)
+    assert "interrupted" in "\n".join(shown) and f"game saved as {path}" in shown[-1]
+    saved = read_game(str(path))
+    assert saved.moves == game.moves and len(saved.moves) == 2 and not saved.info.result.raw
