@@ -2,11 +2,13 @@
 
 A model file is a ``torch.save`` of a plain dict: ``format``, ``format_version``, ``config`` (ModelConfig),
 ``features`` (plane-set name and version), ``board_size`` (the size it was trained on), ``data`` (training data
-summary), ``metrics`` and ``state_dict``. Training checkpoints add ``optimizer``, ``step`` and RNG states.
+summary), ``metrics``, ``weights_sha256`` (a checksum of the weights, checked on loading; files written before it
+have none) and ``state_dict``. Training checkpoints add ``optimizer``, ``step`` and RNG states.
 Files are written to a temporary name and renamed, so a crash never leaves half a file under the real name.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -42,6 +44,20 @@ def atomic_save(obj: dict, path: str | os.PathLike) -> None:
         raise
 
 
+def weights_checksum(state_dict: dict) -> str:
+    """SHA-256 over the names and raw bytes of every tensor, in name order: a model file carries it, and a file
+    whose weights were changed after writing (a flipped byte, a torn copy) no longer matches."""
+    digest = hashlib.sha256()
+    for name in sorted(state_dict):
+        tensor = state_dict[name]
+        if not torch.is_tensor(tensor):
+            continue
+        digest.update(name.encode())
+        digest.update(str(tensor.dtype).encode())
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
 def nonfinite_weights(state_dict: dict) -> list[str]:
     """Names of the floating-point tensors in ``state_dict`` that hold a NaN or an infinity."""
     return [name for name, t in state_dict.items()
@@ -52,13 +68,14 @@ def model_record(model: PolicyValueNet, board_size: int = 19, data: dict | None 
                  metrics: dict | None = None) -> dict:
     """The dict that describes and holds a model, ready for ``atomic_save``. Raises ``ValueError`` for
     non-finite weights, so that no model file or checkpoint is ever written with them."""
-    bad = nonfinite_weights(model.state_dict())
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    bad = nonfinite_weights(state)
     if bad:
         raise ValueError(f"the model's weights are not finite ({', '.join(bad[:3])}); nothing was written")
     return {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(),
             "features": {"name": FEATURE_SET, "version": FEATURE_VERSION}, "board_size": board_size,
-            "data": dict(data or {}), "metrics": dict(metrics or {}),
-            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}}
+            "data": dict(data or {}), "metrics": dict(metrics or {}), "weights_sha256": weights_checksum(state),
+            "state_dict": state}
 
 
 def save_model(model: PolicyValueNet, path: str | os.PathLike, **description) -> None:
@@ -83,6 +100,10 @@ def read_record(path: str | os.PathLike) -> dict:
     for key in ("config", "features", "state_dict"):
         if key not in record:
             raise ModelFileError(f"{path} lacks its {key!r} entry")
+    expected = record.get("weights_sha256")  # files written before checksums have none and still load
+    if expected is not None and (not isinstance(record["state_dict"], dict)
+                                 or weights_checksum(record["state_dict"]) != expected):
+        raise ModelFileError(f"{path}: the weights do not match the file's checksum; the file is corrupt")
     return record
 
 

@@ -9,7 +9,8 @@ import argparse
 
 from .checkpoint import atomic_save, read_record
 
-MODEL_KEYS = ("format", "format_version", "config", "features", "board_size", "data", "metrics", "state_dict")
+MODEL_KEYS = ("format", "format_version", "config", "features", "board_size", "data", "metrics", "weights_sha256",
+              "state_dict")
 
 
 def export(checkpoint: str, out: str, metrics: dict | None = None) -> dict:

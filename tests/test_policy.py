@@ -278,3 +278,18 @@ def test_evaluate_intervals_bracket_the_figures(packs, tmp_path):
     lo, hi = result["value_accuracy_ci95"]
     assert lo <= result["value_accuracy"] <= hi
     assert set(result["value_accuracy_by_phase"]) == {"1-50", "51-150", "151+"}
+
+
+def test_a_model_file_with_flipped_bytes_is_refused(tmp_path):
+    path = tmp_path / "m.pt"
+    save_model(PolicyValueNet(ModelConfig(blocks=2, filters=32)), path, board_size=9)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 2000] = bytes(b ^ 0x5A for b in data[middle:middle + 2000])  # inside the tensors
+    (tmp_path / "flipped.pt").write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match="checksum"):
+        load_model(tmp_path / "flipped.pt")
+    record = torch.load(path, weights_only=True)
+    del record["weights_sha256"]  # a file from before checksums still loads
+    torch.save(record, tmp_path / "old.pt")
+    load_model(tmp_path / "old.pt")
