@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Iterator
 
 from .board import IllegalMove
 from .game import Game, replay
-from .sgf import parse_sgf
+from .sgf import MAX_FILE_BYTES, parse_sgf
 
 SGF_SUFFIXES = (".sgf", ".sgfs")
 ARCHIVE_SUFFIXES = (".tar.xz", ".txz", ".tar.gz", ".tgz", ".tar.bz2", ".tar", ".zip")
@@ -28,8 +28,19 @@ def _is_archive(name: str) -> bool:
     return name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
+class TooLarge(ValueError):
+    """An SGF file or archive member over ``MAX_FILE_BYTES``: skipped unread, so that a small archive holding a huge
+    file cannot take the memory."""
+    reason = "file too large"
+
+
+def _too_large(size: int) -> TooLarge:
+    return TooLarge(f"{size:,} bytes, over the limit of {MAX_FILE_BYTES:,}")
+
+
 def iter_sgf_files(path: str) -> Iterator[tuple[str, bytes | Exception]]:
-    """Yield (name, bytes) for every SGF file under ``path``; (name, exception) for one that can't be read."""
+    """Yield (name, bytes) for every SGF file under ``path``; (name, exception) for one that can't be read or is
+    over ``MAX_FILE_BYTES``."""
     if os.path.isdir(path):
         for root, dirs, files in os.walk(path):
             dirs.sort()
@@ -42,6 +53,10 @@ def iter_sgf_files(path: str) -> Iterator[tuple[str, bytes | Exception]]:
         yield from _iter_archive(path)
         return
     try:
+        size = os.path.getsize(path)
+        if size > MAX_FILE_BYTES:
+            yield path, _too_large(size)
+            return
         with open(path, "rb") as fh:
             yield path, fh.read()
     except OSError as exc:
@@ -54,13 +69,20 @@ def _iter_archive(path: str) -> Iterator[tuple[str, bytes | Exception]]:
             with zipfile.ZipFile(path) as zf:
                 for info in zf.infolist():
                     if not info.is_dir() and _is_sgf(info.filename):
-                        yield f"{path}:{info.filename}", zf.read(info)
+                        name = f"{path}:{info.filename}"
+                        if info.file_size > MAX_FILE_BYTES:
+                            yield name, _too_large(info.file_size)
+                        else:
+                            yield name, zf.read(info)
             return
         with tarfile.open(path, "r|*") as tf:  # streaming: one pass, nothing on disk
             for member in tf:
                 if member.isfile() and _is_sgf(member.name):
-                    fh = tf.extractfile(member)
-                    yield f"{path}:{member.name}", fh.read()
+                    name = f"{path}:{member.name}"
+                    if member.size > MAX_FILE_BYTES:
+                        yield name, _too_large(member.size)
+                    else:
+                        yield name, tf.extractfile(member).read()
     except (OSError, EOFError, tarfile.TarError, zipfile.BadZipFile) as exc:
         yield path, exc
 
@@ -126,7 +148,7 @@ class GameReader:
             for name, data in iter_sgf_files(path):
                 self.stats.files += 1
                 if isinstance(data, Exception):
-                    self.stats.error(f"{name}: cannot read: {data}", "unreadable file")
+                    self.stats.error(f"{name}: cannot read: {data}", getattr(data, "reason", "unreadable file"))
                     continue
                 games, errors = parse_sgf(data, name)
                 for message in errors:

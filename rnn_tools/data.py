@@ -46,7 +46,7 @@ def read_unique(paths: str | Iterable[str], *, every: int = 1, limit: int | None
             continue
         for name, data in iter_sgf_files(path):
             if isinstance(data, Exception):
-                stats.error(f"{name}: cannot read: {data}", "unreadable file")
+                stats.error(f"{name}: cannot read: {data}", getattr(data, "reason", "unreadable file"))
                 continue
             if every > 1 and _name_hash(name) % every:
                 continue
@@ -54,7 +54,7 @@ def read_unique(paths: str | Iterable[str], *, every: int = 1, limit: int | None
             parsed, errors = parse_sgf(data, name)
             for message in errors:
                 stats.games_read += 1
-                stats.error(message, "unparsable game")
+                stats.error(message, getattr(message, "reason", "unparsable game"))
             for game in parsed:
                 stats.games_read += 1
                 reason = _reason_to_skip(game, size, accept, check_legal)

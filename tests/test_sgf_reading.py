@@ -200,3 +200,22 @@ def test_rectangular_boards_and_setup_conflicts_have_reasons_of_their_own(tmp_pa
     reader = GameReader(str(tmp_path), size=None)
     assert len(list(reader)) == 1
     assert reader.stats.skipped == {"rectangular board": 1, "setup stones of both colours on a point": 1}
+
+
+def test_archive_members_over_the_size_limit_are_skipped_unread(tmp_path, monkeypatch):
+    import goengine.archive as archive
+    monkeypatch.setattr(archive, "MAX_FILE_BYTES", 1000)
+    big = b"(;GM[1]SZ[19]" + b";B[pd];W[dp]" * 200 + b")"
+    small = b"(;GM[1]SZ[9];B[ee])"
+    path = tmp_path / "games.tar.xz"
+    with tarfile.open(path, "w:xz") as tf:
+        for name, data in (("big.sgf", big), ("small.sgf", small)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    with zipfile.ZipFile(tmp_path / "games.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("big.sgf", big)
+    (tmp_path / "alone.sgf").write_bytes(big)
+    reader = GameReader(str(tmp_path), size=None)
+    assert [g.size for g in reader] == [9]
+    assert reader.stats.skipped == {"file too large": 3}
