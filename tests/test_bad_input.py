@@ -246,6 +246,7 @@ def test_usual_komi_still_read():
     (["--resign-threshold", "nan"], "--resign-threshold must be a finite number"),
     (["--threads", "-2"], "--threads must be 0 or more"),
     (["--score-playouts", "0"], "--score-playouts must be 1 or more"),
+    (["--opening-moves", "-1"], "--opening-moves must be 0 or more"),
     (["--komi", "nan"], "--komi: komi must be a finite number"),
     (["--komi", "1e400"], "--komi: komi must be a finite number"),
     (["--size", "30"], "--size: board size must be"),
