@@ -689,10 +689,10 @@ def _stream(cid: str | None, name: str, stream: Stream, lines: "queue.Queue[str 
             out.write(stream.tail() + "\n\n")
             return ""
     except Exception as exc:
+        failure = internal_error(name, exc)  # logged either way
         if out.head:  # nothing written yet: the command fails
             out.head = ""
-            raise internal_error(name, exc) from exc
-        log.error("internal error in %s", name, exc_info=exc)
+            raise failure from exc
         out.write("\n")
         return ""
     line = _stream_until_input(stream, lines, out)

@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Iterator
 
 from .board import IllegalMove
 from .game import Game, replay
-from .sgf import MAX_FILE_BYTES, parse_sgf
+from .sgf import MAX_FILE_BYTES, SgfError, parse_sgf, read_file
 
 SGF_SUFFIXES = (".sgf", ".sgfs")
 ARCHIVE_SUFFIXES = (".tar.xz", ".txz", ".tar.gz", ".tgz", ".tar.bz2", ".tar", ".zip")
@@ -28,14 +28,10 @@ def _is_archive(name: str) -> bool:
     return name.lower().endswith(ARCHIVE_SUFFIXES)
 
 
-class TooLarge(ValueError):
-    """An SGF file or archive member over ``MAX_FILE_BYTES``: skipped unread, so that a small archive holding a huge
-    file cannot take the memory."""
-    reason = "file too large"
-
-
-def _too_large(size: int) -> TooLarge:
-    return TooLarge(f"{size:,} bytes, over the limit of {MAX_FILE_BYTES:,}")
+def _too_large(size: int) -> SgfError:
+    """An archive member over ``MAX_FILE_BYTES``: skipped unread, so that a small archive holding a huge file cannot
+    take the memory (``read_file`` holds single files to the same limit)."""
+    return SgfError(f"{size:,} bytes, over the limit of {MAX_FILE_BYTES:,}", "file too large")
 
 
 def iter_sgf_files(path: str) -> Iterator[tuple[str, bytes | Exception]]:
@@ -53,14 +49,10 @@ def iter_sgf_files(path: str) -> Iterator[tuple[str, bytes | Exception]]:
         yield from _iter_archive(path)
         return
     try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            yield path, _too_large(size)
-            return
-        with open(path, "rb") as fh:
-            yield path, fh.read()
-    except OSError as exc:
-        yield path, exc
+        data: bytes | Exception = read_file(path, MAX_FILE_BYTES)
+    except SgfError as exc:  # unreadable, not a regular file, or too large
+        data = exc
+    yield path, data
 
 
 def _iter_archive(path: str) -> Iterator[tuple[str, bytes | Exception]]:

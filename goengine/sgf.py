@@ -256,14 +256,14 @@ def read_file(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
-        raise SgfError(f"{path}: cannot read file: {exc.strerror or exc}") from exc
+        raise SgfError(f"{path}: cannot read file: {exc.strerror or exc}", "unreadable file") from exc
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise SgfError(f"{path}: not a regular file")
+        raise SgfError(f"{path}: not a regular file", "unreadable file")
     with os.fdopen(fd, "rb") as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
-        raise SgfError(f"{path}: larger than {limit} bytes")
+        raise SgfError(f"{path}: larger than {limit} bytes", "file too large")
     return data
 
 

@@ -52,16 +52,14 @@ class _Tally:
         self.n += len(moves)
         self.top1 += int(hit1.sum())
         self.top5 += int(hit5.sum())
-        for name, lo, hi in PHASES:
-            sel = (numbers >= lo) & (numbers <= hi)
-            self.phase[name][0] += int(sel.sum())
-            self.phase[name][1] += int(hit1[sel].sum())
         decided = targets != 0
         right = ((values > 0) == (targets > 0)) & decided
         self.value_n += int(decided.sum())
         self.value_right += int(right.sum())
         for name, lo, hi in PHASES:
             sel = (numbers >= lo) & (numbers <= hi)
+            self.phase[name][0] += int(sel.sum())
+            self.phase[name][1] += int(hit1[sel].sum())
             self.value_phase[name][0] += int(decided[sel].sum())
             self.value_phase[name][1] += int(right[sel].sum())
         for g, h, d, r in zip(games.tolist(), hit1.tolist(), decided.tolist(), right.tolist()):
@@ -77,11 +75,16 @@ class _Tally:
         return {"games": games, "positions": self.n, "top1": self.top1 / n,
                 "top1_ci95": bootstrap_by_game(table[:, 1], table[:, 0]), "top5": self.top5 / n,
                 "nll": self.nll / n,
-                "top1_by_phase": {k: (v[1] / v[0] if v[0] else None) for k, v in self.phase.items()},
+                "top1_by_phase": _rates(self.phase),
                 "value_accuracy": self.value_right / self.value_n if self.value_n else None,
                 "value_accuracy_ci95": bootstrap_by_game(table[:, 3], table[:, 2]),
-                "value_accuracy_by_phase": {k: (v[1] / v[0] if v[0] else None) for k, v in self.value_phase.items()},
+                "value_accuracy_by_phase": _rates(self.value_phase),
                 "positions_per_s": self.n / seconds if seconds > 0 else None}
+
+
+def _rates(counts: dict[str, list[int]]) -> dict[str, float | None]:
+    """``{phase: [total, hits]}`` -> ``{phase: hits / total}`` (None where there were none)."""
+    return {k: (v[1] / v[0] if v[0] else None) for k, v in counts.items()}
 
 
 def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
@@ -97,8 +100,7 @@ def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
             return
         logits, values = policy.run(np.stack(buf["planes"]))
         tally.add(logits, np.stack(buf["masks"]), np.array(buf["moves"]), np.array(buf["numbers"]), values,
-                  np.array(buf["targets"]),
-                  np.array(buf["games"]))
+                  np.array(buf["targets"]), np.array(buf["games"]))
         for v in buf.values():
             v.clear()
 

@@ -288,12 +288,13 @@ def main(argv: list[str] | None = None) -> dict:
         checkpoint_now = done % args.checkpoint_every == 0 or done == stop
         if done % 10 and not evaluate_now and not checkpoint_now:
             continue  # reading the loss waits for the device: only every 10th step
-        if not math.isfinite(loss.item()):
-            raise SystemExit(f"training stopped at step {done}: the loss is {loss.item()} (diverged). The last "
+        loss_value = loss.item()
+        if not math.isfinite(loss_value):
+            raise SystemExit(f"training stopped at step {done}: the loss is {loss_value} (diverged). The last "
                              f"checkpoint ({ckpt_path}) and model file were left as they were; lower --lr")
         speed = window_n / max(1e-9, time.time() - window_t)
-        bar.set_postfix(loss=f"{loss.item():.3f}", acc=f"{acc.item():.3f}", pos_s=f"{speed:.0f}")
-        row = {"step": done, "loss": loss.item(), "policy_loss": policy_loss.item(),
+        bar.set_postfix(loss=f"{loss_value:.3f}", acc=f"{acc.item():.3f}", pos_s=f"{speed:.0f}")
+        row = {"step": done, "loss": loss_value, "policy_loss": policy_loss.item(),
                "value_loss": value_loss.item(), "train_acc": acc.item(), "lr": lr,
                "positions_per_s": speed, "elapsed_s": elapsed_before + time.time() - t0}
         if evaluate_now:
