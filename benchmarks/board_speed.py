@@ -11,8 +11,8 @@
   written with that library's own calls (``all_legal_moves``, ``is_koish``, ``play_move(mutate=True)``).
 * ``ratio``: the first over the second.
 * ``replay_positions_per_s``: games from an archive, already parsed, replayed with ``goengine.positions``.
-* ``feature_us_per_position``: ``board_features`` on replayed positions, microseconds each.
-* ``pipeline_positions_per_s_per_core``: archive -> parsed -> replayed -> feature planes (``game_features``),
+* ``feature_us_per_position_<set>``: each feature set's ``encode`` on replayed positions, microseconds each.
+* ``pipeline_positions_per_s_per_core``: archive -> parsed -> replayed -> feature planes (``DEFAULT_FEATURES.encode_game``),
   single process.
 
 All times are CPU time of this process (``time.process_time``), so another job on the machine does not count
@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from goengine import Board, positions  # noqa: E402
 from goengine.archive import GameReader  # noqa: E402
-from goengine.features import board_features, game_features  # noqa: E402
+from goengine.features import DEFAULT_FEATURES, FEATURE_SETS  # noqa: E402
 
 SIZE = 19
 MAX_MOVES = 2 * SIZE * SIZE
@@ -118,7 +118,8 @@ def load_games(archive: str, count: int) -> list:
 
 def replay_and_features(archive: str, games: int, feature_games: int, reps: int) -> dict:
     loaded = load_games(archive, games)
-    replay_rates, feature_us = [], []
+    replay_rates = []
+    feature_us: dict[str, list[float]] = {fs.name: [] for fs in FEATURE_SETS.values()}
     for _ in range(reps):
         start, count = time.process_time(), 0
         for game in loaded:
@@ -129,12 +130,13 @@ def replay_and_features(archive: str, games: int, feature_games: int, reps: int)
         for game in loaded[:feature_games]:
             for board, color, _point in positions(game):
                 boards.append(board.copy())
-        start = time.process_time()
-        for board in boards:
-            board_features(board)
-        feature_us.append((time.process_time() - start) / len(boards) * 1e6)
+        for fs in FEATURE_SETS.values():
+            start = time.process_time()
+            for board in boards:
+                fs.encode(board)
+            feature_us[fs.name].append((time.process_time() - start) / len(boards) * 1e6)
     return {"replay_positions_per_s": round(statistics.median(replay_rates)),
-            "feature_us_per_position": round(statistics.median(feature_us), 1),
+            **{f"feature_us_per_position_{name}": round(statistics.median(us), 1) for name, us in feature_us.items()},
             "replay_games": len(loaded)}
 
 
@@ -145,7 +147,7 @@ def pipeline(archive: str, games: int, reps: int) -> dict:
         start, count = time.process_time(), 0
         for game in itertools.islice(GameReader(archive, size=SIZE), games):
             try:
-                planes, _labels, _colors = game_features(game)
+                planes, _labels, _colors = DEFAULT_FEATURES.encode_game(game)
             except ValueError:  # an illegal move in the record: the game is dropped, as training would
                 continue
             count += len(planes)

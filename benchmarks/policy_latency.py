@@ -16,7 +16,6 @@ import numpy as np
 import torch
 
 from goengine.board import Board
-from goengine.features import board_features
 from policy.inference import Policy
 
 
@@ -53,8 +52,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     policy = Policy.load(args.weights)
     boards = sample_boards(64)
-    one = board_features(boards[0])[None]
-    batch = np.stack([board_features(b) for b in boards])
+    one = policy.features.encode(boards[0])[None]
+    batch = np.stack([policy.features.encode(b) for b in boards])
     nchw = copy.deepcopy(policy.model).to(memory_format=torch.contiguous_format)
 
     def forward_nchw(x):

@@ -1,7 +1,7 @@
 """``GoEnv``: a gymnasium environment for Go, registered as ``goengine/Go-v0``.
 
 One agent plays both colours in turn. Actions are ``Discrete(size*size + 1)`` (pass last); observations are the
-feature planes of ``goengine.features`` from the side to move's view; ``info["action_mask"]`` marks legal actions.
+feature planes of ``goengine.features`` (``features``, the newest set by default) from the side to move's view; ``info["action_mask"]`` marks legal actions.
 The episode ends after two passes (reward +1 / -1 / 0 by area scoring, from the view of the player who made
 the final move) or after ``max_moves``. An illegal action ends the episode with reward -1 for the mover and
 ``info["illegal_move"]`` set to the reason (it does not raise). Once the episode has ended, ``step`` raises
@@ -16,7 +16,7 @@ import numpy as np
 from gymnasium import spaces
 
 from .board import BLACK, Board
-from .features import NUM_PLANES, board_features
+from .features import DEFAULT_FEATURES, FeatureSet
 from .render import render_ascii, render_rgb
 from .scoring import area_score, check_komi
 
@@ -25,20 +25,22 @@ class GoEnv(gym.Env):
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 2}
 
     def __init__(self, size: int = 9, komi: float = 7.5, allow_suicide: bool = False, superko: bool = True,
-                 max_moves: int | None = None, render_mode: str | None = None):
+                 max_moves: int | None = None, render_mode: str | None = None,
+                 features: FeatureSet = DEFAULT_FEATURES):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.size, self.komi = size, check_komi(komi)
         self.rules = dict(allow_suicide=allow_suicide, superko=superko)
         self.max_moves = max_moves or 2 * size * size
         self.render_mode = render_mode
+        self.features = features
         self.board = Board(size, **self.rules)
         self.ended = False  # terminated or truncated: ``step`` needs a ``reset`` first
         self.action_space = spaces.Discrete(size * size + 1)
-        self.observation_space = spaces.Box(0.0, 1.0, (NUM_PLANES, size, size), dtype=np.float32)
+        self.observation_space = spaces.Box(0.0, 1.0, (features.num_planes, size, size), dtype=np.float32)
 
     def _obs(self) -> np.ndarray:
-        return board_features(self.board)
+        return self.features.encode(self.board)
 
     def _info(self, **extra) -> dict:
         info = {"action_mask": self.board.legal_mask().astype(np.int8), "to_play": self.board.to_move,

@@ -1,181 +1,313 @@
-"""Input planes for the policy network, computed with numpy from the board's incremental state.
+"""Input planes for the policy network, from the side to move's view, defined once in one table.
 
-Plane set ``FEATURE_SET`` (version ``FEATURE_VERSION``), all from the view of the side to move, ``(27, N, N)``:
+Each entry of ``PLANES`` is a group of planes: its name, how many planes, what they mean, and the function that
+fills them. A feature set is a named, versioned list of groups; a model file stores the name and version of the
+set it was trained on, and ``feature_set`` finds it again (old models keep loading). Both encoders read the same
+table: ``FeatureSet.encode`` for one board and ``FeatureSet.encode_game`` for every position of a game, which
+replays the game and encodes each position, so the two cannot disagree.
+
+``go-27`` (v1), the planes of the first shipped models:
 
 ====== =====================================================================
 0-7    the mover's stones now, 1, 2 ... 7 positions ago (zeros before the start)
 8-15   the opponent's stones at the same eight times
 16     side to move is Black (all ones) or White (all zeros)
-17-20  the mover's stones whose group has 1, 2, 3, 4+ liberties
-21-24  the opponent's stones whose group has 1, 2, 3, 4+ liberties
-25     empty points where the mover may not play (the ko point, suicide, superko)
+17-20  the mover's stones whose string has 1, 2, 3, 4+ liberties
+21-24  the opponent's stones whose string has 1, 2, 3, 4+ liberties
+25     empty points where the mover may not play: the ko point and suicide (superko is left to the legality
+       mask, as in training, where games are replayed without it)
 26     all ones (lets the zero-padded convolutions see the edge)
 ====== =====================================================================
 
-A model file stores the plane-set name and version; ``check_feature_set`` refuses a mismatch.
+``go-40`` (v1) adds the tactical facts of ``goengine.tactics``, at the empty points where the mover may play:
+
+====== =====================================================================
+27-30  the liberties of the mover's string after a move here: 1 (self-atari), 2, 3, 4+
+31-33  opponent stones a move here captures: at least 1, 3, 7
+34     a self-atari of 3 or more stones
+35     a move here starts a ladder that captures an opponent string
+36     a move here extends a mover's string out of atari and out of the ladder
+37     the mover's stones that a ladder captures
+38     the opponent's stones that a ladder captures
+39     the mover's own true eyes (filling one is almost never right)
+====== =====================================================================
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable
 
 import numpy as np
 
-from .board import BLACK, Board, neighbor_table
+from .board import BLACK, Board
+from .tactics import Ladders, MoveEffect, move_effects
 
-FEATURE_SET = "go-27"
-FEATURE_VERSION = 1
 HISTORY = 8
-NUM_PLANES = 27
 _LIB_COUNTS = np.arange(1, 5, dtype=np.int8)[:, None]
 
 
-def check_feature_set(name: str, version: int) -> None:
-    """Raise ``ValueError`` unless (name, version) is the plane set this library computes."""
-    if (name, int(version)) != (FEATURE_SET, FEATURE_VERSION):
-        raise ValueError(f"model was trained on feature set {name!r} v{version}, but this library computes "
-                         f"{FEATURE_SET!r} v{FEATURE_VERSION}")
+class _Position:
+    """One board seen from the side to move, with the facts several plane groups share, computed when first
+    asked for."""
+
+    def __init__(self, board: Board):
+        self.board = board
+        self.me = board.to_move
+        self.opp = 3 - self.me
+        self.now = np.frombuffer(bytes(board.stones), dtype=np.uint8)
+
+    @cached_property
+    def liberties(self) -> np.ndarray:
+        return np.minimum(np.asarray(self.board.liberty_counts(), dtype=np.int8), 4)
+
+    @cached_property
+    def effects(self) -> dict[int, MoveEffect]:
+        return move_effects(self.board, self.me)
+
+    @cached_property
+    def ladders(self) -> "_LadderFacts":
+        return _LadderFacts(self.board, self.me)
+
+
+class _LadderFacts:
+    """Every ladder fact of a position: strings captured in a ladder, and moves that capture or escape."""
+
+    def __init__(self, board: Board, me: int):
+        reader = Ladders(board)
+        self.captured_stones: dict[int, list[int]] = {me: [], 3 - me: []}
+        self.capture_moves: set[int] = set()
+        self.escape_moves: set[int] = set()
+        for color, stones, libs in board.groups():
+            if len(libs) > 2:
+                continue
+            point = stones[0]
+            if color != me and len(libs) == 2:
+                moves = reader.capture_moves(point)
+                self.capture_moves.update(moves)
+                captured = bool(moves)
+            else:
+                captured = reader.captured(point)
+            if captured:
+                self.captured_stones[color].extend(stones)
+            if color == me and len(libs) == 1 and reader.escapes_by_extension(point):
+                self.escape_moves.update(libs)
+
+
+Fill = Callable[[_Position, np.ndarray], None]
+
+
+@dataclass(frozen=True)
+class Planes:
+    """A group of ``count`` planes: ``fill(position, out)`` writes them into ``out[count, size*size]`` (zeros)."""
+    name: str
+    count: int
+    meaning: str
+    fill: Fill
+
+
+def _history(board: Board) -> np.ndarray:
+    history = board.history(HISTORY)
+    return np.frombuffer(b"".join(history), dtype=np.uint8).reshape(len(history), board.n)
+
+
+def _own_history(pos: _Position, out: np.ndarray) -> None:
+    stacked = _history(pos.board)
+    out[:len(stacked)] = stacked == pos.me
+
+
+def _opponent_history(pos: _Position, out: np.ndarray) -> None:
+    stacked = _history(pos.board)
+    out[:len(stacked)] = stacked == pos.opp
+
+
+def _black_to_move(pos: _Position, out: np.ndarray) -> None:
+    if pos.me == BLACK:
+        out[0] = 1.0
+
+
+def _liberty_bands(color_of: Callable[[_Position], int]) -> Fill:
+    def fill(pos: _Position, out: np.ndarray) -> None:
+        out[:] = (pos.liberties[None, :] == _LIB_COUNTS) & (pos.now == color_of(pos))
+    return fill
+
+
+def _illegal(pos: _Position, out: np.ndarray) -> None:
+    board = pos.board
+    for p in illegal_points(board, pos.me):
+        out[0, p] = 1.0
+
+
+def _ones(pos: _Position, out: np.ndarray) -> None:
+    out[0] = 1.0
+
+
+def _liberties_after(pos: _Position, out: np.ndarray) -> None:
+    for p, e in pos.effects.items():
+        out[min(e.liberties, 4) - 1, p] = 1.0
+
+
+def _captures(pos: _Position, out: np.ndarray) -> None:
+    for p, e in pos.effects.items():
+        c = e.captures
+        if c:
+            out[0, p] = 1.0
+            if c >= 3:
+                out[1, p] = 1.0
+                if c >= 7:
+                    out[2, p] = 1.0
+
+
+def _large_self_atari(pos: _Position, out: np.ndarray) -> None:
+    for p, e in pos.effects.items():
+        if e.liberties == 1 and e.string_size >= 3:
+            out[0, p] = 1.0
+
+
+def _ladder_captures(pos: _Position, out: np.ndarray) -> None:
+    out[0, list(pos.ladders.capture_moves)] = 1.0
+
+
+def _ladder_escapes(pos: _Position, out: np.ndarray) -> None:
+    out[0, list(pos.ladders.escape_moves)] = 1.0
+
+
+def _laddered(color_of: Callable[[_Position], int]) -> Fill:
+    def fill(pos: _Position, out: np.ndarray) -> None:
+        out[0, pos.ladders.captured_stones[color_of(pos)]] = 1.0
+    return fill
+
+
+def _own_eyes(pos: _Position, out: np.ndarray) -> None:
+    board, me = pos.board, pos.me
+    for p in pos.effects:
+        if board.is_true_eye(p, me):
+            out[0, p] = 1.0
+
+
+def _mover(pos: _Position) -> int:
+    return pos.me
+
+
+def _opponent(pos: _Position) -> int:
+    return pos.opp
+
+
+PLANES: dict[str, Planes] = {p.name: p for p in (
+    Planes("own stones", HISTORY, "the mover's stones now and 1-7 positions ago", _own_history),
+    Planes("opponent stones", HISTORY, "the opponent's stones now and 1-7 positions ago", _opponent_history),
+    Planes("black to move", 1, "all ones when Black is to move", _black_to_move),
+    Planes("own liberties", 4, "the mover's stones by liberties of their string: 1, 2, 3, 4+",
+           _liberty_bands(_mover)),
+    Planes("opponent liberties", 4, "the opponent's stones by liberties of their string: 1, 2, 3, 4+",
+           _liberty_bands(_opponent)),
+    Planes("illegal", 1, "the ko point and suicide points for the mover", _illegal),
+    Planes("ones", 1, "all ones", _ones),
+    Planes("liberties after move", 4, "liberties of the mover's string after a move here: 1, 2, 3, 4+",
+           _liberties_after),
+    Planes("captures", 3, "opponent stones a move here captures: at least 1, 3, 7", _captures),
+    Planes("large self-atari", 1, "a move here puts 3 or more of the mover's stones in atari", _large_self_atari),
+    Planes("ladder capture", 1, "a move here starts a ladder that captures", _ladder_captures),
+    Planes("ladder escape", 1, "a move here extends out of atari and out of the ladder", _ladder_escapes),
+    Planes("own laddered", 1, "the mover's stones a ladder captures", _laddered(_mover)),
+    Planes("opponent laddered", 1, "the opponent's stones a ladder captures", _laddered(_opponent)),
+    Planes("own eyes", 1, "the mover's true one-point eyes", _own_eyes),
+)}
+
+
+class FeatureSet:
+    """A named, versioned sequence of plane groups from ``PLANES``."""
+
+    def __init__(self, name: str, version: int, groups: tuple[str, ...]):
+        self.name, self.version = name, version
+        self.groups = tuple(PLANES[g] for g in groups)
+        self.num_planes = sum(g.count for g in self.groups)
+
+    def __repr__(self) -> str:
+        return f"FeatureSet({self.name!r} v{self.version}, {self.num_planes} planes)"
+
+    def layout(self) -> list[tuple[int, int, Planes]]:
+        """``(first plane, last plane, group)`` for each group, in order."""
+        out, start = [], 0
+        for g in self.groups:
+            out.append((start, start + g.count - 1, g))
+            start += g.count
+        return out
+
+    def encode(self, board: Board, out: np.ndarray | None = None) -> np.ndarray:
+        """The ``(num_planes, size, size)`` planes of ``board`` from its side to move's view (float32 unless
+        ``out`` is given)."""
+        size, n = board.size, board.n
+        if out is None:
+            out = np.zeros((self.num_planes, size, size), dtype=np.float32)
+        else:
+            out.fill(0)
+        flat = out.reshape(self.num_planes, n)
+        pos = _Position(board)
+        start = 0
+        for g in self.groups:
+            g.fill(pos, flat[start:start + g.count])
+            start += g.count
+        return out
+
+    def encode_game(self, game, limit: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Planes, move labels and movers for every position of a game (the first ``limit`` when given).
+
+        Returns ``(planes[T, C, N, N] uint8, moves[T] int64, colors[T] int8)``: 0/1 bytes, a quarter of the
+        memory of floats. Position ``i`` is the board before move ``i`` with its mover to play. Raises
+        ``ReplayError`` when a move is illegal.
+        """
+        from .board import IllegalMove
+        from .game import ReplayError
+        moves = game.moves[:limit] if limit else game.moves
+        count, size = len(moves), game.size
+        planes = np.zeros((count, self.num_planes, size, size), dtype=np.uint8)
+        labels = np.fromiter((p for _, p in moves), dtype=np.int64, count=count)
+        colors = np.fromiter((c for c, _ in moves), dtype=np.int8, count=count)
+        board = game.new_board()
+        for i, (color, point) in enumerate(moves):
+            board.to_move = color
+            self.encode(board, planes[i])
+            try:
+                board.play(point, color)
+            except IllegalMove as exc:
+                raise ReplayError(game, i, exc) from exc
+        return planes, labels, colors
+
+
+_BASE = ("own stones", "opponent stones", "black to move", "own liberties", "opponent liberties", "illegal", "ones")
+GO_27 = FeatureSet("go-27", 1, _BASE)
+GO_40 = FeatureSet("go-40", 1, _BASE + ("liberties after move", "captures", "large self-atari", "ladder capture",
+                                        "ladder escape", "own laddered", "opponent laddered", "own eyes"))
+FEATURE_SETS = {(s.name, s.version): s for s in (GO_27, GO_40)}
+DEFAULT_FEATURES = GO_40  # what new training runs use; a model file names its own
+
+
+def feature_set(name: str, version: int) -> FeatureSet:
+    """The feature set a model file names; ``ValueError`` for one this library does not compute."""
+    try:
+        return FEATURE_SETS[(name, int(version))]
+    except (KeyError, TypeError, ValueError):
+        known = ", ".join(f"{n} v{v}" for n, v in FEATURE_SETS)
+        raise ValueError(f"model was trained on feature set {name!r} v{version}, which this library does not "
+                         f"compute (it knows {known})") from None
+
+
+def feature_set_for_planes(count: int) -> FeatureSet:
+    """The newest feature set with ``count`` planes (for a bare network that came without a model file)."""
+    for fs in reversed(list(FEATURE_SETS.values())):
+        if fs.num_planes == count:
+            return fs
+    raise ValueError(f"no feature set has {count} planes")
 
 
 def illegal_points(board: Board, color: int) -> list[int]:
-    """Empty points where ``color`` may not play. Only points with no empty neighbour can be illegal."""
+    """Empty points where ``color`` may not play by simple ko or suicide. Only points with no empty neighbour can
+    be illegal."""
     size = board.size
     empty = np.frombuffer(bytes(board.stones), dtype=np.uint8).reshape(size, size) == 0
     padded = np.zeros((size + 2, size + 2), dtype=bool)
     padded[1:-1, 1:-1] = empty
     boxed = empty & ~(padded[:-2, 1:-1] | padded[2:, 1:-1] | padded[1:-1, :-2] | padded[1:-1, 2:])
     reason = board.illegal_reason
-    return [p for p in np.flatnonzero(boxed).tolist() if reason(p, color) is not None]
-
-
-def board_features(board: Board, out: np.ndarray | None = None) -> np.ndarray:
-    """The ``(NUM_PLANES, size, size)`` float32 planes for ``board`` from the side to move's view."""
-    size, n = board.size, board.n
-    if out is None:
-        out = np.zeros((NUM_PLANES, size, size), dtype=np.float32)
-    else:
-        out.fill(0.0)
-    flat = out.reshape(NUM_PLANES, n)
-    me = board.to_move
-    opp = 3 - me
-    history = board.history(HISTORY)
-    stacked = np.frombuffer(b"".join(history), dtype=np.uint8).reshape(len(history), n)
-    depth = len(history)
-    flat[0:depth] = stacked == me
-    flat[8:8 + depth] = stacked == opp
-    if me == BLACK:
-        flat[16] = 1.0
-    libs = np.minimum(np.asarray(board.liberty_counts(), dtype=np.int8), 4)
-    now = stacked[0]
-    by_count = libs[None, :] == _LIB_COUNTS
-    flat[17:21] = by_count & (now == me)
-    flat[21:25] = by_count & (now == opp)
-    bad = illegal_points(board, me)
-    if bad:
-        flat[25, bad] = 1.0
-    flat[26] = 1.0
-    return out
-
-
-@lru_cache(maxsize=None)
-def _neighbor_index(size: int) -> np.ndarray:
-    """``(n, 4)`` neighbour indices per point, ``n`` (an off-board sentinel column) where there is none."""
-    n = size * size
-    table = np.full((n, 4), n, dtype=np.intp)
-    for p, nbrs in enumerate(neighbor_table(size)):
-        table[p, :len(nbrs)] = nbrs
-    return table
-
-
-def game_features(game, limit: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Planes, move labels and movers for every position of a game (for evaluation and small data sets).
-
-    Returns ``(planes[T, C, N, N] uint8, moves[T] int64, colors[T] int8)``: the planes are 0/1 bytes, a quarter
-    of the memory of floats (``torch.from_numpy(planes).float()`` feeds them to a network). Raises ``ReplayError``.
-
-    Equal, position by position, to ``board_features`` on the replayed board with the mover to play, but computed
-    for the whole game at once: the replay records only stones, liberty counts and the ko point, and numpy builds
-    every plane over all positions together.
-    """
-    from .game import Game, ReplayError
-    from .board import IllegalMove
-    game: Game
-    moves = game.moves[:limit] if limit else game.moves
-    size = game.size
-    n = size * size
-    count = len(moves)
-    planes = np.zeros((count, NUM_PLANES, size, size), dtype=np.uint8)
-    labels = np.fromiter((p for _, p in moves), dtype=np.int64, count=count)
-    colors = np.fromiter((c for c, _ in moves), dtype=np.int8, count=count)
-    if not count:
-        return planes, labels, colors
-    board = game.new_board()
-    snaps: list[bytes] = []
-    lib_snaps: list[bytes] = []
-    kos: list[tuple[int, int]] = []
-    # liberty counts capped at 4, kept up to date by rewriting only the groups each move touches: the group of
-    # the new stone, the groups next to it, and the groups next to the stones it captured
-    libs = bytearray(min(c, 4) for c in board.liberty_counts())
-    group, nbrs = board._group, neighbor_table(size)
-    for i, (color, point) in enumerate(moves):
-        snaps.append(bytes(board.stones))
-        lib_snaps.append(bytes(libs))
-        if board.ko is not None and board.ko_color == color:
-            kos.append((i, board.ko))
-        try:
-            captured = board.play(point, color)
-        except IllegalMove as exc:
-            raise ReplayError(game, i, exc) from exc
-        if point == n:
-            continue
-        group = board._group
-        touched = {group[point]}
-        for q in nbrs[point]:
-            touched.add(group[q])
-        for s in captured:
-            libs[s] = 0
-            for q in nbrs[s]:
-                touched.add(group[q])
-        touched.discard(None)
-        for g in touched:
-            k = len(g.libs)
-            if k > 4:
-                k = 4
-            for s in g.stones:
-                libs[s] = k
-
-    flat = planes.reshape(count, NUM_PLANES, n)
-    stones = np.frombuffer(b"".join(snaps), dtype=np.uint8).reshape(count, n)
-    me = colors.astype(np.uint8)[:, None]
-    opp = 3 - me
-    # history: position i - k for k = 0..7, zeros before the start (as Board.history pads)
-    padded = np.concatenate([np.zeros((HISTORY - 1, n), dtype=np.uint8), stones])
-    back = np.arange(count)[:, None] + (HISTORY - 1) - np.arange(HISTORY)[None, :]
-    history = padded[back]  # (T, 8, n)
-    flat[:, 0:HISTORY] = history == me[:, :, None]
-    flat[:, HISTORY:2 * HISTORY] = history == opp[:, :, None]
-    flat[:, 16] = (colors == BLACK)[:, None]
-    counts = np.frombuffer(b"".join(lib_snaps), dtype=np.uint8).reshape(count, n)
-    mine, theirs = stones == me, stones == opp
-    for k in range(4):
-        band = counts == k + 1
-        flat[:, 17 + k] = band & mine
-        flat[:, 21 + k] = band & theirs
-    # plane 25: empty points with no empty neighbour where the mover would commit suicide, and the ko point
-    nbr = _neighbor_index(size)
-    edge = np.full((count, 1), 3, dtype=np.uint8)  # off-board: neither empty nor a colour
-    around = np.concatenate([stones, edge], axis=1)[:, nbr]  # (T, n, 4)
-    boxed = (stones == 0) & (around != 0).all(axis=2)
-    t_idx, p_idx = np.nonzero(boxed)
-    if len(t_idx):
-        near = around[t_idx, p_idx]  # (K, 4)
-        near_libs = np.concatenate([counts, np.zeros((count, 1), dtype=np.uint8)], axis=1)[t_idx[:, None],
-                                                                                          nbr[p_idx]]
-        mover = me[t_idx]
-        alive = ((near == mover) & (near_libs > 1)).any(axis=1)
-        captures = ((near == 3 - mover) & (near_libs == 1)).any(axis=1)
-        suicide = ~alive & ~captures
-        flat[t_idx[suicide], 25, p_idx[suicide]] = 1
-    for i, ko in kos:
-        flat[i, 25, ko] = 1
-    flat[:, 26] = 1
-    return planes, labels, colors
+    return [p for p in np.flatnonzero(boxed).tolist() if reason(p, color) in ("ko", "suicide")]

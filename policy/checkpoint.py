@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from goengine.features import FEATURE_SET, FEATURE_VERSION, check_feature_set
+from goengine.features import FeatureSet, feature_set, feature_set_for_planes
 
 from .model import ModelConfig, PolicyValueNet
 
@@ -65,15 +65,19 @@ def nonfinite_weights(state_dict: dict) -> list[str]:
 
 
 def model_record(model: PolicyValueNet, board_size: int = 19, data: dict | None = None,
-                 metrics: dict | None = None) -> dict:
-    """The dict that describes and holds a model, ready for ``atomic_save``. Raises ``ValueError`` for
-    non-finite weights, so that no model file or checkpoint is ever written with them."""
+                 metrics: dict | None = None, features: FeatureSet | None = None) -> dict:
+    """The dict that describes and holds a model, ready for ``atomic_save``; ``features`` defaults to the set
+    with as many planes as the model reads. Raises ``ValueError`` for non-finite weights, so that no model file
+    or checkpoint is ever written with them."""
+    features = features or feature_set_for_planes(model.config.in_planes)
+    if features.num_planes != model.config.in_planes:
+        raise ValueError(f"{features} does not fit a model that reads {model.config.in_planes} planes")
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     bad = nonfinite_weights(state)
     if bad:
         raise ValueError(f"the model's weights are not finite ({', '.join(bad[:3])}); nothing was written")
     return {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(),
-            "features": {"name": FEATURE_SET, "version": FEATURE_VERSION}, "board_size": board_size,
+            "features": {"name": features.name, "version": features.version}, "board_size": board_size,
             "data": dict(data or {}), "metrics": dict(metrics or {}), "weights_sha256": weights_checksum(state),
             "state_dict": state}
 
@@ -114,13 +118,40 @@ def load_model(path: str | os.PathLike | None = None) -> tuple[PolicyValueNet, d
     return model_from_record(record, str(path)), record
 
 
+def features_of(record: dict) -> FeatureSet:
+    """The input feature set a model record was trained on (``ValueError`` for one this library lacks)."""
+    return feature_set(record["features"]["name"], record["features"]["version"])
+
+
+def widen_inputs(record: dict, features: FeatureSet) -> dict:
+    """The state dict of ``record`` made to read ``features``: the first layer keeps its weights for every plane
+    group the two sets share and gets zeros for the new ones, so the network computes exactly what it did and
+    training can learn to use the new planes (for ``train --init`` from a model with fewer planes)."""
+    old = features_of(record)
+    state = dict(record["state_dict"])
+    if (old.name, old.version) == (features.name, features.version):
+        return state
+    weight = state["stem.0.weight"]
+    new = weight.new_zeros((weight.shape[0], features.num_planes) + tuple(weight.shape[2:]))
+    starts = {g.name: (first, g.count) for first, _, g in old.layout()}
+    for first, _, g in features.layout():
+        if g.name in starts and starts[g.name][1] == g.count:
+            src = starts[g.name][0]
+            new[:, first:first + g.count] = weight[:, src:src + g.count]
+    state["stem.0.weight"] = new
+    return state
+
+
 def model_from_record(record: dict, source: str = "model") -> PolicyValueNet:
     """The network (in eval mode) that a record from ``read_record`` or ``model_record`` describes."""
     try:
-        check_feature_set(record["features"]["name"], record["features"]["version"])
+        features = features_of(record)
         config = ModelConfig.from_dict(record["config"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ModelFileError(f"{source}: {exc}") from exc
+    if config.in_planes != features.num_planes:
+        raise ModelFileError(f"{source}: the network reads {config.in_planes} planes, but its feature set "
+                             f"{features.name} has {features.num_planes}")
     bad = nonfinite_weights(record["state_dict"])
     if bad:
         raise ModelFileError(f"{source}: the weights hold NaN or infinite values ({', '.join(bad[:3])}); "

@@ -20,7 +20,7 @@ import numpy as np
 
 from goengine.archive import GameReader
 from goengine.board import BLACK, WHITE
-from goengine.features import NUM_PLANES, board_features
+from goengine.features import DEFAULT_FEATURES, FeatureSet
 from goengine.game import Game, Result, parse_rank
 from goengine.symmetry import move_permutation, transform_planes
 
@@ -218,13 +218,13 @@ class BatchSampler:
     """
 
     def __init__(self, pack: PackedGames, batch_size: int, seed: int = 0, per_game: int = 2,
-                 augment: bool = True):
+                 augment: bool = True, features: FeatureSet = DEFAULT_FEATURES):
         if len(pack) == 0:
             raise ValueError("the training pack holds no games")
         if batch_size % per_game:
             raise ValueError("batch_size must be a multiple of per_game")
         self.pack, self.batch_size, self.seed = pack, batch_size, seed
-        self.per_game, self.augment = per_game, augment
+        self.per_game, self.augment, self.features = per_game, augment, features
         lengths = np.diff(pack.offsets)
         self.weights = lengths / lengths.sum()  # every position equally likely
 
@@ -233,7 +233,7 @@ class BatchSampler:
         pack, size = self.pack, self.pack.size
         n_games = self.batch_size // self.per_game
         games = rng.choice(len(pack), size=n_games, p=self.weights)
-        planes = np.zeros((self.batch_size, NUM_PLANES, size, size), dtype=np.float32)
+        planes = np.zeros((self.batch_size, self.features.num_planes, size, size), dtype=np.float32)
         moves = np.zeros(self.batch_size, dtype=np.int64)
         values = np.zeros(self.batch_size, dtype=np.float32)
         value_mask = np.zeros(self.batch_size, dtype=np.float32)
@@ -251,8 +251,7 @@ class BatchSampler:
                     moves[i] = move_permutation(size, k)[moves[i]]
         return {"planes": planes, "moves": moves, "values": values, "value_mask": value_mask}
 
-    @staticmethod
-    def _fill(game: Game, game_moves, picks, winner, planes, moves, values, value_mask, row) -> int:
+    def _fill(self, game: Game, game_moves, picks, winner, planes, moves, values, value_mask, row) -> int:
         board = game.new_board()
         done = 0
         for target in picks:
@@ -261,7 +260,7 @@ class BatchSampler:
             done = target
             color, point = game_moves[target]
             board.to_move = color
-            board_features(board, planes[row])
+            self.features.encode(board, planes[row])
             moves[row] = point
             values[row] = value_target(winner, color)
             value_mask[row] = 1.0 if winner else 0.0
@@ -269,7 +268,8 @@ class BatchSampler:
         return row
 
 
-def fixed_examples(pack: PackedGames, max_positions: int, seed: int = 1) -> dict[str, np.ndarray]:
+def fixed_examples(pack: PackedGames, max_positions: int, seed: int = 1,
+                   features: FeatureSet = DEFAULT_FEATURES) -> dict[str, np.ndarray]:
     """A fixed, unaugmented sample of positions (for validation during training)."""
-    sampler = BatchSampler(pack, batch_size=max_positions, seed=seed, per_game=1, augment=False)
+    sampler = BatchSampler(pack, batch_size=max_positions, seed=seed, per_game=1, augment=False, features=features)
     return sampler.batch(0)

@@ -19,7 +19,6 @@ import numpy as np
 import torch
 
 from goengine.archive import GameReader
-from goengine.features import board_features
 from goengine.game import Game, positions
 from goengine.stats import bootstrap_by_game
 
@@ -109,7 +108,7 @@ def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
         winner = decisive_winner(game.info.result)
         try:
             for i, (board, color, point) in enumerate(positions(game)):
-                buf["planes"].append(board_features(board))
+                buf["planes"].append(policy.features.encode(board))
                 buf["masks"].append(board.legal_mask(color))
                 buf["moves"].append(point)
                 buf["numbers"].append(i + 1)

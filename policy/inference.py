@@ -7,9 +7,9 @@ import numpy as np
 import torch
 
 from goengine.board import Board
-from goengine.features import board_features
+from goengine.features import feature_set_for_planes
 
-from .checkpoint import load_model
+from .checkpoint import features_of, load_model
 
 
 def pick_device(name: str | None = None) -> torch.device:
@@ -36,6 +36,8 @@ class Policy:
         # tensor cores' layout on a GPU
         self.model = model.to(self.device).eval().to(memory_format=torch.channels_last)
         self.record = record or {}
+        # the planes the network was trained on: named by its model file, else the set with its plane count
+        self.features = features_of(record) if record else feature_set_for_planes(model.config.in_planes)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None = None, device: str | None = "cpu") -> "Policy":
@@ -54,7 +56,7 @@ class Policy:
         size = boards[0].size
         if any(b.size != size for b in boards):
             raise ValueError("all boards in a batch must have the same size")
-        return self.run(np.stack([board_features(b) for b in boards]))
+        return self.run(np.stack([self.features.encode(b) for b in boards]))
 
     def run(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The network on feature planes ``[B, C, N, N]`` (floats or 0/1 bytes): logits and values as numpy."""

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from goengine.features import NUM_PLANES
+from goengine.features import DEFAULT_FEATURES
 
 
 @dataclass
@@ -24,7 +24,7 @@ class ModelConfig:
     body: str = "resnet"  # "resnet" or "plain"
     blocks: int = 6
     filters: int = 64
-    in_planes: int = NUM_PLANES
+    in_planes: int = DEFAULT_FEATURES.num_planes
     value_hidden: int = 128
     pooling: bool = False  # 2x2 max pooling after the first layer (an ablation: AlphaGo uses none)
 

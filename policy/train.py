@@ -3,8 +3,8 @@
 Everything that shapes a run is a flag (or a key of the JSON file given with ``--config``). Batches are a pure
 function of (seed, step), the learning rate a pure function of the step, and checkpoints (written atomically)
 hold the model, optimizer and step, so ``--resume`` continues exactly where an interrupted run stopped. With a
-fixed seed a CPU run is reproducible. On CUDA: bf16 autocast and channels-last; ``--compile`` uses
-``torch.compile``. Under ``torchrun`` it trains data-parallel (NCCL on GPUs, gloo on CPU).
+fixed seed a CPU run is reproducible. bf16 autocast and channels-last on CUDA and on CPUs with bf16 units
+(AVX-512 BF16, AMX; ``--precision``); ``--compile`` uses ``torch.compile``. Under ``torchrun`` it trains data-parallel (NCCL on GPUs, gloo on CPU).
 """
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from .checkpoint import atomic_save, model_record, read_record
+from goengine.features import DEFAULT_FEATURES, FEATURE_SETS, FeatureSet
+
+from .checkpoint import atomic_save, model_record, read_record, widen_inputs
 from .data import BatchSampler, PackedGames, fixed_examples
 from .inference import pick_device
 from .model import ModelConfig, PolicyValueNet, count_parameters
@@ -38,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--body", choices=["resnet", "plain"], default="resnet")
     p.add_argument("--blocks", type=int, default=6)
     p.add_argument("--filters", type=int, default=64)
+    p.add_argument("--features", choices=sorted({name for name, _ in FEATURE_SETS}), default=DEFAULT_FEATURES.name,
+                   help="input plane set (goengine/features.py); --init from a model with fewer planes widens it")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="bf16 autocast; auto: on CUDA and on CPUs with bf16 units")
     p.add_argument("--pooling", action="store_true", help="2x2 max pooling after the first layer (ablation)")
     p.add_argument("--optimizer", choices=["sgd", "adamw"], default="adamw")
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
@@ -89,6 +95,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def latest_features(name: str) -> FeatureSet:
+    """The newest version of the feature set called ``name``."""
+    return max((fs for (n, _), fs in FEATURE_SETS.items() if n == name), key=lambda fs: fs.version)
+
+
+def use_bf16(precision: str, device: torch.device) -> bool:
+    """Whether to train under bf16 autocast: asked for, or ``auto`` on CUDA or a CPU with bf16 units (there
+    bf16 with channels-last trains several times faster than fp32: benchmarks/train_speed.py)."""
+    if precision != "auto":
+        return precision == "bf16"
+    if device.type == "cuda":
+        return True
+    return device.type == "cpu" and bool(torch.backends.mkldnn.is_available()) and \
+        bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 def learning_rate(step: int, args: argparse.Namespace) -> float:
     if step < args.warmup:
         return args.lr * (step + 1) / args.warmup
@@ -118,7 +140,7 @@ class _Steps(Dataset):
 
 def losses(model, batch: dict, device: torch.device, value_weight: float, autocast: bool):
     planes = batch["planes"].to(device, non_blocking=True).float()
-    if device.type == "cuda":
+    if autocast:
         planes = planes.contiguous(memory_format=torch.channels_last)
     moves = batch["moves"].to(device)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
@@ -199,7 +221,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    autocast = device.type == "cuda"
+    autocast = use_bf16(args.precision, device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest convolution once
     out = Path(args.out)
@@ -207,12 +229,18 @@ def main(argv: list[str] | None = None) -> dict:
     is_main = rank == 0
 
     pack = PackedGames.load(args.train)
-    config = ModelConfig(body=args.body, blocks=args.blocks, filters=args.filters, pooling=args.pooling)
+    features = latest_features(args.features)
+    config = ModelConfig(body=args.body, blocks=args.blocks, filters=args.filters, pooling=args.pooling,
+                         in_planes=features.num_planes)
     model = PolicyValueNet(config)
     if args.init:
-        model.load_state_dict(read_record(args.init)["state_dict"])
+        try:
+            model.load_state_dict(widen_inputs(read_record(args.init), features))
+        except (RuntimeError, ValueError, KeyError) as exc:
+            raise SystemExit(f"--init {args.init} does not fit {config} reading {features}: "
+                             f"{str(exc).splitlines()[0]}") from None
     model.to(device)
-    if device.type == "cuda":
+    if autocast:
         model = model.to(memory_format=torch.channels_last)
     if args.optimizer == "sgd":
         optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9, nesterov=True,
@@ -238,8 +266,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     val_examples = None
     if args.val and is_main:
-        val_examples = fixed_examples(PackedGames.load(args.val), args.eval_positions)
-    sampler = BatchSampler(pack, args.batch_size, seed=args.seed * 1000 + rank, per_game=args.per_game)
+        val_examples = fixed_examples(PackedGames.load(args.val), args.eval_positions, features=features)
+    sampler = BatchSampler(pack, args.batch_size, seed=args.seed * 1000 + rank, per_game=args.per_game,
+                           features=features)
     stop = min(args.steps, args.stop_at or args.steps)
     loader = DataLoader(_Steps(sampler, start, stop), batch_size=None, shuffle=False,
                         num_workers=args.workers, persistent_workers=False, pin_memory=device.type == "cuda",
@@ -250,7 +279,8 @@ def main(argv: list[str] | None = None) -> dict:
             with open(csv_path, "w", newline="") as fh:
                 csv.DictWriter(fh, FIELDS).writeheader()
         print(f"model {config} with {count_parameters(model):,} parameters; {len(pack):,} games, "
-              f"{pack.num_positions:,} positions; device {device}", file=sys.stderr)
+              f"{pack.num_positions:,} positions; {features}; device {device}{' bf16' if autocast else ''}",
+              file=sys.stderr)
 
     from tqdm import tqdm
     bar = tqdm(total=args.steps, initial=start, disable=args.no_progress or not is_main, unit="step",
@@ -307,7 +337,8 @@ def main(argv: list[str] | None = None) -> dict:
         last = row
         if checkpoint_now:
             try:
-                record = model_record(model, pack.size, data=_data_summary(pack, args), metrics=_metrics(last))
+                record = model_record(model, pack.size, data=_data_summary(pack, args), metrics=_metrics(last),
+                                      features=features)
             except ValueError as exc:
                 raise SystemExit(f"training stopped at step {done}: {exc}. The last checkpoint ({ckpt_path}) "
                                  f"was left as it was; lower --lr") from None
@@ -318,8 +349,8 @@ def main(argv: list[str] | None = None) -> dict:
     if is_main and start < stop:
         plot_curves(csv_path, out / "curves.png")
         if args.export and stop == args.steps:
-            atomic_save(model_record(model, pack.size, data=_data_summary(pack, args), metrics=_metrics(last)),
-                        args.export)
+            atomic_save(model_record(model, pack.size, data=_data_summary(pack, args), metrics=_metrics(last),
+                                     features=features), args.export)
     if distributed:
         torch.distributed.destroy_process_group()
     return last

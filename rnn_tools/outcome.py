@@ -17,9 +17,8 @@ from torch import nn
 from tqdm import tqdm
 
 from goengine.board import BLACK, WHITE
-from goengine.features import game_features as position_planes
 from goengine.game import Game, positions_after
-from policy.checkpoint import DEFAULT_WEIGHTS, model_from_record, read_record
+from policy.checkpoint import DEFAULT_WEIGHTS, features_of, model_from_record, read_record
 
 from .data import by_split, iter_batches, read_unique
 from .encoding import MoveVocab, pad_batch
@@ -76,6 +75,7 @@ class ValueFeature:
     def __init__(self, record: dict, stride: int = VALUE_STRIDE):
         self.record = record
         self.model = model_from_record(record, "value network")
+        self.features = features_of(record)
         self.stride = stride
 
     @classmethod
@@ -88,7 +88,7 @@ class ValueFeature:
         """``(T,)`` values after each of the first ``limit`` moves (all when None), from Black's side."""
         count = min(len(game.moves), limit or len(game.moves))
         # the position after move m is the one before move m + 1: the final position of a game has no planes
-        planes, _, colors = position_planes(game, limit=count + 1)
+        planes, _, colors = self.features.encode_game(game, limit=count + 1)
         after = np.arange(self.stride, min(count, len(planes) - 1) + 1, self.stride)
         values = np.zeros(count, dtype=np.float32)
         if len(after):

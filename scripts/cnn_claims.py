@@ -16,10 +16,12 @@ import time
 import torch
 from torch import nn
 
-from goengine.features import NUM_PLANES
+from goengine.features import GO_27
 from policy.data import BatchSampler, PackedGames, fixed_examples
 from policy.model import ModelConfig, PolicyValueNet, count_parameters
 from policy.train import losses, validate
+
+NUM_PLANES = GO_27.num_planes  # the planes this study's networks were trained on
 
 
 def conv_rows(config: ModelConfig, size: int = 19) -> list[dict]:
@@ -108,19 +110,18 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    cnn = ModelConfig(blocks=args.blocks, filters=args.filters)
+    cnn = ModelConfig(blocks=args.blocks, filters=args.filters, in_planes=NUM_PLANES)
     summary = conv_rows(cnn)
     pack = PackedGames.load(args.train)
-    val = fixed_examples(PackedGames.load(args.val), 4096)
-    sampler = BatchSampler(pack, args.batch_size, seed=7)
+    val = fixed_examples(PackedGames.load(args.val), 4096, features=GO_27)
+    sampler = BatchSampler(pack, args.batch_size, seed=7, features=GO_27)
     cnn_params = count_parameters(PolicyValueNet(cnn))
     hidden = max(1, cnn_params // (NUM_PLANES * 361 + 362 + 2))
     results = {}
     for name, build in (("fully connected", lambda: DensePolicy(19, hidden)),
                         ("CNN", lambda: PolicyValueNet(cnn)),
-                        ("CNN + 2x2 max pooling", lambda: PolicyValueNet(ModelConfig(blocks=args.blocks,
-                                                                                     filters=args.filters,
-                                                                                     pooling=True)))):
+                        ("CNN + 2x2 max pooling", lambda: PolicyValueNet(ModelConfig(
+                            blocks=args.blocks, filters=args.filters, in_planes=NUM_PLANES, pooling=True)))):
         torch.manual_seed(0)
         results[name] = train_and_score(build(), sampler, val, args.steps, args.lr)
     if args.json:

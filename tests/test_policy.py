@@ -13,11 +13,13 @@ import pytest
 import torch
 
 from goengine.board import BLACK, WHITE, Board
-from goengine.features import NUM_PLANES, board_features
+from goengine.coords import from_gtp
+from goengine.features import DEFAULT_FEATURES, GO_27, GO_40
 from goengine.game import Game, GameInfo, parse_result
 from goengine.sgf import game_to_sgf
 from goengine.symmetry import transform_planes, transform_policy
-from policy.checkpoint import ModelFileError, load_model, save_model
+from policy.checkpoint import (ModelFileError, load_model, model_from_record, model_record, read_record, save_model,
+                               widen_inputs)
 from policy.data import BatchSampler, DataFilter, PackedGames, build_packs
 from policy.inference import Policy, masked_softmax
 from policy.model import ModelConfig, PolicyValueNet
@@ -59,14 +61,14 @@ def tiny_model() -> PolicyValueNet:
 def test_shapes_on_several_sizes():
     model = tiny_model().eval()
     for size in (9, 13, 19):
-        logits, value = model(torch.zeros(3, NUM_PLANES, size, size))
+        logits, value = model(torch.zeros(3, DEFAULT_FEATURES.num_planes, size, size))
         assert logits.shape == (3, size * size + 1) and value.shape == (3,)
         assert torch.all(value.abs() <= 1)
 
 
 def test_plain_and_pooling_bodies():
     for config in (ModelConfig(body="plain", blocks=2, filters=8), ModelConfig(blocks=1, filters=8, pooling=True)):
-        logits, _ = PolicyValueNet(config)(torch.zeros(2, NUM_PLANES, 19, 19))
+        logits, _ = PolicyValueNet(config)(torch.zeros(2, DEFAULT_FEATURES.num_planes, 19, 19))
         assert logits.shape == (2, 362)
 
 
@@ -74,7 +76,7 @@ def test_wrong_input_shape_is_a_clear_error():
     with pytest.raises(ValueError, match="input planes"):
         tiny_model()(torch.zeros(1, 5, 9, 9))
     with pytest.raises(ValueError, match="shape"):
-        tiny_model()(torch.zeros(NUM_PLANES, 9, 9))
+        tiny_model()(torch.zeros(DEFAULT_FEATURES.num_planes, 9, 9))
 
 
 def test_illegal_moves_are_masked():
@@ -96,7 +98,7 @@ def test_symmetry_consistency_for_an_equivariant_model():
     board = Board(9)
     for c, p in game.moves:
         board.play(p, c)
-    planes = board_features(board)
+    planes = DEFAULT_FEATURES.encode(board)
 
     def symmetric_policy(x: np.ndarray) -> np.ndarray:
         out = np.zeros(82)
@@ -140,7 +142,7 @@ def _train(packs: Path, out: Path, steps: int, extra: list[str] = ()) -> dict:
     return main(["--train", str(packs / "packs" / "train.npz"), "--val", str(packs / "packs" / "val.npz"),
                  "--out", str(out), "--blocks", "1", "--filters", "8", "--batch-size", "16", "--steps", str(steps),
                  "--lr", "0.01", "--warmup", "1", "--workers", "0", "--eval-every", "10", "--eval-positions", "32",
-                 "--checkpoint-every", "5", "--no-progress", "--seed", "1", *extra])
+                 "--checkpoint-every", "5", "--no-progress", "--seed", "1", "--precision", "fp32", *extra])
 
 
 def test_training_lowers_the_loss_and_writes_outputs(packs, tmp_path):
@@ -150,7 +152,7 @@ def test_training_lowers_the_loss_and_writes_outputs(packs, tmp_path):
     assert np.mean(losses[-2:]) < losses[0]
     assert (tmp_path / "run" / "curves.png").stat().st_size > 1000
     model, record = load_model(tmp_path / "model.pt")
-    assert record["config"]["filters"] == 8 and record["features"]["name"] == "go-27"
+    assert record["config"]["filters"] == 8 and record["features"]["name"] == DEFAULT_FEATURES.name
     assert record["data"]["games"] > 0
 
 
@@ -177,8 +179,9 @@ def test_save_load_roundtrip_and_clear_errors(tmp_path):
     (tmp_path / "trunc.pt").write_bytes(path.read_bytes()[:200])
     with pytest.raises(ModelFileError, match="truncated"):
         load_model(tmp_path / "trunc.pt")
+    features = {"name": DEFAULT_FEATURES.name, "version": DEFAULT_FEATURES.version}
     torch.save({"format": "goengine-policy", "format_version": 1, "config": {"blocks": 2, "filters": 8},
-                "features": {"name": "go-27", "version": 1}, "state_dict": model.state_dict()}, tmp_path / "mis.pt")
+                "features": features, "state_dict": model.state_dict()}, tmp_path / "mis.pt")
     with pytest.raises(ModelFileError, match="do not match"):
         load_model(tmp_path / "mis.pt")
     torch.save({"format": "goengine-policy", "format_version": 1, "config": {},
@@ -262,7 +265,7 @@ def test_non_finite_weights_are_never_written_or_loaded(tmp_path):
         save_model(model, tmp_path / "m.pt")
     assert not (tmp_path / "m.pt").exists()
     record = {"format": "goengine-policy", "format_version": 1, "config": model.config.to_dict(),
-              "features": {"name": "go-27", "version": 1}, "state_dict": model.state_dict()}
+              "features": {"name": DEFAULT_FEATURES.name, "version": DEFAULT_FEATURES.version}, "state_dict": model.state_dict()}
     torch.save(record, tmp_path / "nan.pt")
     with pytest.raises(ModelFileError, match="NaN"):
         load_model(tmp_path / "nan.pt")
@@ -293,3 +296,34 @@ def test_a_model_file_with_flipped_bytes_is_refused(tmp_path):
     del record["weights_sha256"]  # a file from before checksums still loads
     torch.save(record, tmp_path / "old.pt")
     load_model(tmp_path / "old.pt")
+
+
+def test_widened_model_computes_what_the_old_one_did(tmp_path):
+    """``train --init`` from a go-27 model to go-40: the new planes get zero weights, so the outputs are equal."""
+    torch.manual_seed(3)
+    old = PolicyValueNet(ModelConfig(blocks=1, filters=8, value_hidden=8, in_planes=GO_27.num_planes)).eval()
+    record = model_record(old, features=GO_27)
+    assert record["features"] == {"name": "go-27", "version": 1}
+    new = PolicyValueNet(ModelConfig(blocks=1, filters=8, value_hidden=8, in_planes=GO_40.num_planes)).eval()
+    new.load_state_dict(widen_inputs(record, GO_40))
+    board = Board(9)
+    for v in ("E5", "C3", "G7", "D4"):
+        board.play(from_gtp(v, 9))
+    with torch.no_grad():
+        a = old(torch.from_numpy(GO_27.encode(board))[None])
+        b = new(torch.from_numpy(GO_40.encode(board))[None])
+    assert torch.allclose(a[0], b[0], atol=1e-5) and torch.allclose(a[1], b[1], atol=1e-5)
+    assert GO_40.encode(board)[27:].any()  # the new planes are not empty, their weights are zero
+
+
+def test_model_files_name_their_feature_set(tmp_path):
+    shipped = Policy.load()
+    assert shipped.features.num_planes == shipped.model.config.in_planes
+    assert shipped.features is GO_27 or shipped.features is GO_40
+    path = tmp_path / "m.pt"
+    save_model(tiny_model(), path, board_size=9)
+    record = read_record(path)
+    assert record["features"]["name"] == DEFAULT_FEATURES.name
+    record["features"] = {"name": "go-27", "version": 1}  # a record whose planes do not fit its network
+    with pytest.raises(ModelFileError, match="reads 40 planes"):
+        model_from_record(record, str(path))
