@@ -18,6 +18,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from goengine.archive import GameReader
 from goengine.board import Board
 from goengine.deadstones import Estimate
 from goengine.env import GoEnv
@@ -26,6 +27,7 @@ from goengine.sgf import MAX_FILE_BYTES, SgfError, parse_sgf, read_file, read_ga
 from gtp_server import Engine, GtpFailure, main, serve
 from policy.evaluate import main as evaluate_main
 from policy.player import Analysis, Candidate
+from rnn_tools.data import read_unique
 
 REPLY_TIMEOUT = 5.0  # seconds; far above what any reply here needs, far below the hangs these tests catch
 
@@ -303,6 +305,60 @@ def test_loadsgf_still_reads_a_regular_file(tmp_path):
     path.write_bytes(b"(;GM[1]SZ[9]KM[6.5];B[ee];W[cc])")
     assert read_file(str(path), limit=100).startswith(b"(;GM[1]")
     assert loadsgf_answer(str(path)) == "loaded"
+
+
+# ----------------------------------------------------------------- SGF text in another encoding
+def sgf_bytes(name: str, comment: str, encoding: str, ca: bytes = b"") -> bytes:
+    return (b"(;GM[1]SZ[9]KM[6.5]" + ca + b"PB[" + name.encode(encoding) + b"]PW[x]C[" + comment.encode(encoding)
+            + b"];B[ee])")
+
+
+@pytest.mark.parametrize("name, encoding", [("井山裕太", "shift_jis"), ("이세돌", "euc_kr"), ("Müller", "latin-1")])
+@pytest.mark.parametrize("ca", [b"", b"CA[UTF-8]"])
+def test_text_in_an_undeclared_encoding_is_detected_and_counted(tmp_path, name, encoding, ca):
+    comment = f"{name}: a calm answer"
+    (tmp_path / "game.sgf").write_bytes(sgf_bytes(name, comment, encoding, ca))
+    reader = GameReader(str(tmp_path), size=9)
+    [game] = list(reader)
+    assert (game.info.black, game.comments[0]) == (name, comment)
+    repairs = {note: n for note, n in reader.stats.notes.items() if note.startswith("text encoding")}
+    assert list(repairs.values()) == [1] and list(repairs)[0].endswith(", CA wrong") == bool(ca)
+    assert "text encoding" in reader.stats.summary()
+
+
+def test_comment_data_gets_the_same_repair(tmp_path):
+    """rnn_tools reads comments through the same SGF reader."""
+    (tmp_path / "review.sgf").write_bytes(sgf_bytes("Jürgen", "Schwarz hätte früher schneiden können", "latin-1"))
+    games, _ = read_unique(str(tmp_path), size=9, check_legal=False)
+    assert games[0].comments[0] == "Schwarz hätte früher schneiden können"
+
+
+def test_utf8_with_characters_lost_to_question_marks_stays_utf8():
+    """Fox: UTF-8 that went through cp1252, whose undefined bytes (0x90 in 锐) became '?'."""
+    event = "韩国新锐战".encode("utf-8").replace(b"\x90", b"?")
+    games, _ = parse_sgf(b"(;GM[1]SZ[9]PB[\xe6\x9f\xaf\xe6\xb4\x81]EV[" + event + b"];B[ee])")
+    assert games[0].info.black == "柯洁"
+    assert games[0].info.event.startswith("韩国新") and games[0].info.event.endswith("战")
+    assert games[0].notes[0] == "text in UTF-8 with characters lost to '?'"
+
+
+@pytest.mark.parametrize("data", [sgf_bytes("井山裕太", "本因坊", "shift_jis", b"CA[Shift_JIS]"),
+                                  sgf_bytes("이세돌", "좋은 수", "utf-8"), sgf_bytes("이세돌", "좋은 수", "euc_kr", b"CA[EUC-KR]")])
+def test_text_in_its_declared_encoding_needs_no_detection(data):
+    games, _ = parse_sgf(data)
+    assert games[0].info.black in ("井山裕太", "이세돌")
+    assert not any(note.startswith("text") for note in games[0].notes)
+
+
+# ----------------------------------------------------------------- SGF setup stones
+def test_a_setup_group_without_liberties_is_skipped_under_its_own_reason(tmp_path):
+    (tmp_path / "dead.sgf").write_bytes(b"(;GM[1]SZ[9]AB[aa]AW[ab][ba];B[ee];W[cc])")
+    reader = GameReader(str(tmp_path), size=9, check_legal=True)
+    assert list(reader) == []
+    assert dict(reader.stats.skipped) == {"setup group without liberties": 1}
+    assert reader.stats.errors == [f"{tmp_path / 'dead.sgf'}: setup leaves a group without liberties at A9"]
+    with pytest.raises(GtpFailure, match="cannot load file"):
+        Engine(FakePlayer(), 9).run("loadsgf", [str(tmp_path / "dead.sgf")])
 
 
 # ----------------------------------------------------------------- the environment
