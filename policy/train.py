@@ -2,27 +2,31 @@
 
 Everything that shapes a run is a flag (or a key of the JSON file given with ``--config``). Batches are a pure
 function of (seed, step), the learning rate a pure function of the step, and checkpoints (written atomically)
-hold the model, optimizer and step, so ``--resume`` continues exactly where an interrupted run stopped. With a
-fixed seed a CPU run is reproducible. On CUDA: bf16 autocast and channels-last; ``--compile`` uses
+hold the model, optimizer, step and flags, so ``--resume`` continues exactly where an interrupted run stopped. A
+resume refuses flags that would change the run (the architecture, optimizer, learning rate, schedule, batches, seed or
+pack) and names each one; it may change only those in ``RESUMABLE`` (length, reporting, device). With a fixed seed a
+CPU run is reproducible. On CUDA: bf16 autocast and channels-last; ``--compile`` uses
 ``torch.compile``. Under ``torchrun`` it trains data-parallel (NCCL on GPUs, gloo on CPU).
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import math
 import os
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from .checkpoint import atomic_save, model_record, read_record
+from .checkpoint import ModelFileError, atomic_save, model_record, read_record
 from .data import BatchSampler, PackedGames, fixed_examples
 from .inference import pick_device
 from .model import ModelConfig, PolicyValueNet, count_parameters
@@ -59,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-every", type=int, default=200)
     p.add_argument("--eval-positions", type=int, default=2048)
     p.add_argument("--checkpoint-every", type=int, default=100)
-    p.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the run folder's checkpoint; flags other than the length, reporting and "
+                        "device ones must be as they were")
     p.add_argument("--stop-at", type=int, help="stop (with a checkpoint) at this step, to resume later")
     p.add_argument("--time-budget", type=float,
                    help="seconds of training: after warm-up the measured speed fixes --steps (never above it) so "
@@ -87,6 +93,66 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.time_budget and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         parser.error("--time-budget is not supported under torchrun (each process would fix its own steps)")
     return args
+
+
+# What a resumed run may change: how long it runs, how often it reports and saves, where the final model goes and what
+# runs it. Every other flag shapes what the network learns (architecture, optimizer, schedule, batches, seed), so a
+# resume with a different value would not continue the run; --train may name another file holding the same pack.
+RESUMABLE = ("steps", "stop_at", "time_budget", "eval_every", "eval_positions", "val", "checkpoint_every", "export",
+             "no_progress", "device", "threads", "workers", "compile")
+_NOT_SETTINGS = ("config", "resume", "out", "train")  # how the run is started and found, not what it is
+
+
+def pack_digest(pack: PackedGames) -> str:
+    """SHA-256 of a pack's games (moves, game boundaries, results, komi): the same pack in any file."""
+    digest = hashlib.sha256()
+    for array in (pack.moves, pack.offsets, pack.winner, pack.komi):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def resume_conflicts(saved: dict, args: argparse.Namespace, data: dict, pack: PackedGames, digest: str) -> list[str]:
+    """Each setting of ``args`` that differs from the checkpoint's saved ``args`` (``saved``) and that a resume may
+    not change, as ``--flag old -> new``; and the training pack, when it is not the one described by the
+    checkpoint's ``data`` (checkpoints written before packs had a digest are compared by their counts)."""
+    defaults = build_parser()
+    conflicts = []
+    for key, new in vars(args).items():
+        if key in RESUMABLE or key in _NOT_SETTINGS:
+            continue
+        old = saved.get(key, defaults.get_default(key))  # a flag added after the checkpoint was written
+        if old != new:
+            conflicts.append(f"--{key.replace('_', '-')} {old} -> {new}")
+    now = {"games": len(pack), "positions": pack.num_positions, "train_sha256": digest}
+    if any(data[key] != value for key, value in now.items() if key in data):
+        conflicts.append(f"--train {data.get('train_pack')} ({data.get('games')} games, {data.get('positions')} "
+                         f"positions) -> {args.train} (another pack: {len(pack)} games, {pack.num_positions} "
+                         f"positions)")
+    return conflicts
+
+
+def read_checkpoint(path: Path, args: argparse.Namespace, pack: PackedGames, digest: str) -> dict:
+    """The checkpoint to resume from, once it is readable and its settings agree with ``args``; otherwise a
+    message and exit status 2, and the run folder is left as it was."""
+    try:
+        record = read_record(path)
+    except ModelFileError as exc:
+        _refuse(f"cannot resume: {exc}")
+    missing = [key for key in ("optimizer", "step", "args") if key not in record]
+    if missing:
+        _refuse(f"cannot resume: {path} is a model file, not a training checkpoint (no {', '.join(missing)})")
+    conflicts = resume_conflicts(record["args"], args, record.get("data", {}), pack, digest)
+    if conflicts:
+        _refuse(f"--resume: these settings differ from the checkpoint's ({path}), which a resumed run may not "
+                f"change:\n  " + "\n  ".join(conflicts) + "\nUse the checkpoint's values or a new --out folder. "
+                f"A resume may change only --{', --'.join(k.replace('_', '-') for k in RESUMABLE)}, and --train "
+                f"to another file holding the same pack.")
+    return record
+
+
+def _refuse(message: str) -> NoReturn:
+    print(f"python -m policy.train: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def learning_rate(step: int, args: argparse.Namespace) -> float:
@@ -207,9 +273,11 @@ def main(argv: list[str] | None = None) -> dict:
     is_main = rank == 0
 
     pack = PackedGames.load(args.train)
+    digest = pack_digest(pack)
+    state = read_checkpoint(ckpt_path, args, pack, digest) if args.resume and ckpt_path.exists() else None
     config = ModelConfig(body=args.body, blocks=args.blocks, filters=args.filters, pooling=args.pooling)
     model = PolicyValueNet(config)
-    if args.init:
+    if args.init and state is None:
         model.load_state_dict(read_record(args.init)["state_dict"])
     model.to(device)
     if device.type == "cuda":
@@ -220,10 +288,13 @@ def main(argv: list[str] | None = None) -> dict:
     else:
         optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     start, elapsed_before = 0, 0.0
-    if args.resume and ckpt_path.exists():
-        state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        model.load_state_dict(state["state_dict"])
-        optimizer.load_state_dict(state["optimizer"])
+    if state is not None:
+        try:
+            model.load_state_dict(state["state_dict"])
+            optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, KeyError, ValueError) as exc:  # e.g. written by code with another feature set
+            _refuse(f"cannot resume: {ckpt_path} does not fit this network and optimizer: "
+                    f"{str(exc).strip().splitlines()[0]}")
         start, elapsed_before = int(state["step"]), float(state.get("elapsed_s", 0.0))
         if is_main:
             print(f"resumed from {ckpt_path} at step {start}", file=sys.stderr)
@@ -307,7 +378,8 @@ def main(argv: list[str] | None = None) -> dict:
         last = row
         if checkpoint_now:
             try:
-                record = model_record(model, pack.size, data=_data_summary(pack, args), metrics=_metrics(last))
+                record = model_record(model, pack.size, data=_data_summary(pack, args, digest),
+                                      metrics=_metrics(last))
             except ValueError as exc:
                 raise SystemExit(f"training stopped at step {done}: {exc}. The last checkpoint ({ckpt_path}) "
                                  f"was left as it was; lower --lr") from None
@@ -318,8 +390,8 @@ def main(argv: list[str] | None = None) -> dict:
     if is_main and start < stop:
         plot_curves(csv_path, out / "curves.png")
         if args.export and stop == args.steps:
-            atomic_save(model_record(model, pack.size, data=_data_summary(pack, args), metrics=_metrics(last)),
-                        args.export)
+            atomic_save(model_record(model, pack.size, data=_data_summary(pack, args, digest),
+                                     metrics=_metrics(last)), args.export)
     if distributed:
         torch.distributed.destroy_process_group()
     return last
@@ -348,8 +420,9 @@ def _metrics(row: dict) -> dict:
     return {k: float(v) for k, v in row.items() if isinstance(v, (int, float)) and not np.isnan(v)}
 
 
-def _data_summary(pack: PackedGames, args: argparse.Namespace) -> dict:
+def _data_summary(pack: PackedGames, args: argparse.Namespace, digest: str) -> dict:
     return {"train_pack": str(args.train), "games": len(pack), "positions": pack.num_positions,
+            "train_sha256": digest,
             "sources": sorted(os.path.basename(s) for s in pack.summary.get("sources", {})), "steps": args.steps,
             "batch_size": args.batch_size, "init": str(args.init) if args.init else None}
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import random
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -22,11 +24,16 @@ from goengine.archive import GameReader
 from goengine.board import Board
 from goengine.deadstones import Estimate
 from goengine.env import GoEnv
+from goengine.game import Game
 from goengine.scoring import Score
 from goengine.sgf import MAX_FILE_BYTES, SgfError, parse_sgf, read_file, read_game
 from gtp_server import Engine, GtpFailure, main, serve
+from policy.checkpoint import save_model
+from policy.data import PackedGames
 from policy.evaluate import main as evaluate_main
+from policy.model import ModelConfig, PolicyValueNet
 from policy.player import Analysis, Candidate
+from policy.train import main as train_main
 from rnn_tools.data import read_unique
 
 REPLY_TIMEOUT = 5.0  # seconds; far above what any reply here needs, far below the hangs these tests catch
@@ -359,6 +366,98 @@ def test_a_setup_group_without_liberties_is_skipped_under_its_own_reason(tmp_pat
     assert reader.stats.errors == [f"{tmp_path / 'dead.sgf'}: setup leaves a group without liberties at A9"]
     with pytest.raises(GtpFailure, match="cannot load file"):
         Engine(FakePlayer(), 9).run("loadsgf", [str(tmp_path / "dead.sgf")])
+
+
+# ----------------------------------------------------------------- resuming a training run
+RUN = ["--blocks", "1", "--filters", "8", "--batch-size", "8", "--steps", "4", "--lr", "0.01", "--warmup", "1",
+       "--workers", "0", "--checkpoint-every", "2", "--no-progress", "--seed", "1", "--device", "cpu"]
+
+
+def write_pack(path, seed: int) -> str:
+    """Eight 9x9 games of 30 random legal moves."""
+    rng, games = random.Random(seed), []
+    for _ in range(8):
+        board, game = Board(9), Game(size=9, komi=7.5)
+        for _ in range(30):
+            point = rng.choice([p for p in board.legal_moves() if p != board.n])
+            game.moves.append((board.to_move, point))
+            board.play(point)
+        games.append(game)
+    PackedGames.from_games(games, 9).save(path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def stopped_run(tmp_path_factory):
+    """A run folder stopped after 2 of 4 steps, and the pack it trains on."""
+    root = tmp_path_factory.mktemp("resume")
+    pack = write_pack(root / "train.npz", 0)
+    train_main([*RUN, "--train", pack, "--out", str(root / "run"), "--stop-at", "2"])
+    return root
+
+
+def resume(stopped_run, tmp_path, *flags: str) -> dict:
+    """Resume a copy of the stopped run with the flags it was started with, then ``flags``."""
+    shutil.copytree(stopped_run / "run", tmp_path / "run")
+    return train_main([*RUN, "--train", str(stopped_run / "train.npz"), "--out", str(tmp_path / "run"), "--resume",
+                       *flags])
+
+
+def refused_resume(stopped_run, tmp_path, capsys, *flags: str) -> str:
+    """The message of a resume that must be refused; the run folder must be left as it was."""
+    with pytest.raises(SystemExit) as stop:
+        resume(stopped_run, tmp_path, *flags)
+    assert stop.value.code == 2
+    for name in ("checkpoint.pt", "metrics.csv"):
+        assert (tmp_path / "run" / name).read_bytes() == (stopped_run / "run" / name).read_bytes()
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, difference", [
+    (["--pooling"], "--pooling False -> True"),
+    (["--blocks", "2"], "--blocks 1 -> 2"),
+    (["--optimizer", "sgd"], "--optimizer adamw -> sgd"),
+    (["--lr", "0.02"], "--lr 0.01 -> 0.02"),
+    (["--batch-size", "16"], "--batch-size 8 -> 16"),
+    (["--seed", "2"], "--seed 1 -> 2"),
+    (["--schedule", "wsd"], "--schedule cosine -> wsd"),
+])
+def test_resume_refuses_settings_that_change_the_run(stopped_run, tmp_path, capsys, flags, difference):
+    err = refused_resume(stopped_run, tmp_path, capsys, *flags)
+    assert f"\n  {difference}\n" in err and "Traceback" not in err
+    assert "may change only --steps" in err
+
+
+def test_resume_lists_every_difference_and_a_changed_pack(stopped_run, tmp_path, capsys):
+    other = write_pack(tmp_path / "other.npz", 1)
+    err = refused_resume(stopped_run, tmp_path, capsys, "--lr", "0.02", "--seed", "2", "--train", other)
+    listed = [line.strip() for line in err.splitlines() if line.startswith("  ")]
+    assert listed[:2] == ["--lr 0.01 -> 0.02", "--seed 1 -> 2"]
+    assert listed[2] == (f"--train {stopped_run / 'train.npz'} (8 games, 240 positions) -> {other} (another pack: "
+                         f"8 games, 240 positions)")
+
+
+def test_resume_may_change_the_length_and_the_reporting(stopped_run, tmp_path):
+    moved = str(shutil.copy(stopped_run / "train.npz", tmp_path / "moved.npz"))  # the same pack, another file
+    last = resume(stopped_run, tmp_path, "--steps", "6", "--train", moved, "--checkpoint-every", "3",
+                  "--eval-every", "3", "--threads", "1", "--export", str(tmp_path / "model.pt"))
+    assert last["step"] == 6 and (tmp_path / "model.pt").exists()
+
+
+@pytest.mark.parametrize("damage, message", [("half", "truncated"), ("empty", "truncated"),
+                                             ("model file", "a model file, not a training checkpoint")])
+def test_resume_from_a_damaged_checkpoint_says_so(stopped_run, tmp_path, capsys, damage, message):
+    shutil.copytree(stopped_run / "run", tmp_path / "run")
+    checkpoint = tmp_path / "run" / "checkpoint.pt"
+    if damage == "model file":
+        save_model(PolicyValueNet(ModelConfig(blocks=1, filters=8)), checkpoint)
+    else:
+        checkpoint.write_bytes(checkpoint.read_bytes()[:checkpoint.stat().st_size // 2 if damage == "half" else 0])
+    with pytest.raises(SystemExit) as stop:
+        train_main([*RUN, "--train", str(stopped_run / "train.npz"), "--out", str(tmp_path / "run"), "--resume"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "cannot resume" in err and message in err and "Traceback" not in err
 
 
 # ----------------------------------------------------------------- the environment
