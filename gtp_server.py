@@ -499,13 +499,9 @@ class Engine:
             raise ValueError("analysis figures are not finite")
         size = board.size
         parts = []
-        lead = 0.0
         own = None
-        if style == "kata":
-            est = self.player.estimate(board, time_budget=0.5)
-            sign = 1.0 if board.to_move == BLACK else -1.0
-            own = est.ownership * sign
-            lead = float(own.sum()) - sign * self.komi
+        if style == "kata" and ownership:
+            own = self.player.estimate(board, time_budget=0.5).ownership * (1.0 if board.to_move == BLACK else -1.0)
         for order, c in enumerate(analysis.candidates):
             pv = " ".join(to_gtp(p, size) for p in c.pv)
             if style == "lz":
@@ -515,12 +511,12 @@ class Engine:
                              f"prior {int(round(c.prior * 10000))} lcb {lcb} order {order} pv {pv}")
             else:
                 u, lcb = 2 * c.winrate - 1, getattr(c, "lcb", c.winrate)
+                # no scoreMean / scoreLead: the network has no score head, and GUIs show those as the lead
                 parts.append(f"info move {to_gtp(c.point, size)} visits {c.visits} utility {u:.6f} "
-                             f"winrate {c.winrate:.6f} scoreMean {lead:.2f} scoreStdev 0 scoreLead {lead:.2f} "
-                             f"scoreSelfplay {lead:.2f} prior {c.prior:.6f} lcb {lcb:.6f} "
+                             f"winrate {c.winrate:.6f} prior {c.prior:.6f} lcb {lcb:.6f} "
                              f"utilityLcb {2 * lcb - 1:.6f} order {order} pv {pv}")
         line = " ".join(parts)
-        if ownership and own is not None:
+        if own is not None:
             rows = [own[r * size:(r + 1) * size] for r in range(size - 1, -1, -1)]
             line += " ownership " + " ".join(f"{v:.3f}" for row in rows for v in row)
         return line
@@ -603,7 +599,7 @@ class Engine:
         size = self.size
         influence = " ".join(f"{to_gtp(p, size)} {est.ownership[p]:.2f}" for p in range(self.board.n))
         margin = self.player.final_score(self.board, self.komi, self.rules).margin
-        return f"INFLUENCE {influence}\nTEXT estimate {result_string(margin)}"
+        return f"INFLUENCE {influence}\nTEXT area count if the game ended now: {result_string(margin)}"
 
     def value_view(self, args: list[str]) -> str:
         analysis = self.player.analyze(self.board, 1)

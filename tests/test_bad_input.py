@@ -187,6 +187,25 @@ def test_a_failing_analysis_is_an_internal_error(server, caplog, command, player
     assert any("internal error in" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.parametrize("command", ["kata-analyze b 10", "kata-analyze w 10 ownership true",
+                                     "kata-genmove_analyze b 10"])
+def test_kata_analyze_reports_no_score_without_a_score_head(server, command):
+    """The playout count minus komi is no lead (-7.5 on an empty board): GUIs would show it as one."""
+    gtp = server(FakePlayer())
+    gtp.send(f"{command}\n")
+    assert gtp.line() == "="
+    info = gtp.line()
+    assert info.startswith("info move A1 ") and "score" not in info
+    gtp.send("name\n")
+    gtp.response()
+    assert gtp.response() == ["= goengine"]
+
+
+def test_ownership_view_says_what_its_number_is():
+    text = Engine(FakePlayer(), 9).run("goengine-ownership", []).splitlines()[-1]
+    assert text == "TEXT area count if the game ended now: W+7.5"  # no stones: komi alone
+
+
 # ----------------------------------------------------------------- numbers: used, clamped or refused
 @pytest.mark.parametrize("command, args", [
     ("time_settings", ["1e300", "30", "5"]),
