@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, BinaryIO, Callable
 
 from goengine import __version__
 from goengine.board import BLACK, WHITE, Board, IllegalMove
+from goengine.cli import command_parser
 from goengine.coords import check_size, from_gtp, to_gtp
 from goengine.game import Game, ReplayError, parse_result
 from goengine.handicap import fixed_handicap, free_handicap
@@ -779,13 +780,13 @@ def play_in_terminal(player: "Player", size: int, komi: float, human: int, sgf_p
 
 # ----------------------------------------------------------------- command line
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(description="goengine GTP v2 engine (stdin/stdout); --play for a terminal game")
+    ap = command_parser("goengine GTP v2 engine (stdin/stdout); --play for a terminal game")
     ap.add_argument("--weights", help="model file (default: the shipped policy/weights/default.pt)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     ap.add_argument("--temperature", type=float, default=0.0, help="0 plays the policy's best move; >0 samples")
     ap.add_argument("--opening-moves", type=int, default=0,
-                    help="sample the first N moves of a game from the policy, so that matches differ (default 0)")
+                    help="sample the first N moves of a game from the policy, so that matches differ")
     ap.add_argument("--seed", type=int, default=None, help="random seed for sampling and playouts")
     ap.add_argument("--resign-threshold", type=float, default=0.95,
                     help="resign when the value head is below minus this (0: never resign)")
@@ -802,7 +803,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--color", default="black", help="--play: your colour (black or white)")
     ap.add_argument("--size", type=int, default=19, help="--play: board size (GTP: the initial size)")
     ap.add_argument("--komi", type=float, default=7.5, help="initial komi")
-    ap.add_argument("--sgf", help="--play: where to save the game")
+    ap.add_argument("--sgf", help="--play: where to save the game (default: game-YYYYmmdd-HHMMSS.sgf)")
     return ap
 
 

@@ -26,6 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
+from goengine.cli import command_parser
+
 from .checkpoint import ModelFileError, atomic_save, model_record, read_record
 from .data import BatchSampler, PackedGames, fixed_examples
 from .inference import pick_device
@@ -33,36 +35,37 @@ from .model import ModelConfig, PolicyValueNet, count_parameters
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m policy.train", description=__doc__.split("\n\n")[0])
+    p = command_parser(__doc__, "python -m policy.train")
     p.add_argument("--config", help="JSON file of flag values (command-line flags override it)")
     p.add_argument("--train", help="training pack (.npz from python -m policy.pack)")
     p.add_argument("--val", help="validation pack, evaluated every --eval-every steps")
     p.add_argument("--out", default="runs/policy", help="run folder: checkpoint, metrics.csv, curves.png")
     p.add_argument("--export", help="also write the final model file here")
-    p.add_argument("--body", choices=["resnet", "plain"], default="resnet")
-    p.add_argument("--blocks", type=int, default=6)
-    p.add_argument("--filters", type=int, default=64)
+    p.add_argument("--body", choices=["resnet", "plain"], default="resnet",
+                   help="residual blocks, or plain convolution layers (ablation)")
+    p.add_argument("--blocks", type=int, default=6, help="blocks (or layers) of the body")
+    p.add_argument("--filters", type=int, default=64, help="channels of each convolution")
     p.add_argument("--pooling", action="store_true", help="2x2 max pooling after the first layer (ablation)")
-    p.add_argument("--optimizer", choices=["sgd", "adamw"], default="adamw")
+    p.add_argument("--optimizer", choices=["sgd", "adamw"], default="adamw", help="sgd: Nesterov momentum 0.9")
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
-    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--weight-decay", type=float, default=1e-4, help="decoupled (AdamW) or L2 (SGD) weight decay")
     p.add_argument("--warmup", type=int, default=200, help="linear warm-up steps")
     p.add_argument("--schedule", choices=["cosine", "wsd", "constant"], default="cosine",
                    help="wsd: constant, then linear decay to 0 over the last --decay-fraction of the steps "
                         "(so a run can be lengthened or shortened on --resume)")
-    p.add_argument("--decay-fraction", type=float, default=0.2)
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--decay-fraction", type=float, default=0.2, help="wsd: the share of the steps spent decaying")
+    p.add_argument("--batch-size", type=int, default=256, help="positions per step")
     p.add_argument("--per-game", type=int, default=2, help="positions taken from each sampled game")
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--value-weight", type=float, default=0.25)
-    p.add_argument("--device", default="auto")
+    p.add_argument("--steps", type=int, default=1000, help="optimizer steps of the whole run")
+    p.add_argument("--value-weight", type=float, default=0.25, help="weight of the value loss beside the policy loss")
+    p.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--workers", type=int, default=1, help="data loader processes (0: in the main process)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and of every batch")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
-    p.add_argument("--eval-every", type=int, default=200)
-    p.add_argument("--eval-positions", type=int, default=2048)
-    p.add_argument("--checkpoint-every", type=int, default=100)
+    p.add_argument("--eval-every", type=int, default=200, help="steps between two validations")
+    p.add_argument("--eval-positions", type=int, default=2048, help="validation positions (a fixed sample of --val)")
+    p.add_argument("--checkpoint-every", type=int, default=100, help="steps between two checkpoints")
     p.add_argument("--resume", action="store_true",
                    help="continue from the run folder's checkpoint; flags other than the length, reporting and "
                         "device ones must be as they were")
@@ -71,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds of training: after warm-up the measured speed fixes --steps (never above it) so "
                         "that the run, its learning-rate decay included, ends within the budget")
     p.add_argument("--init", help="start from this model file's weights (fine-tuning)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
 

@@ -5,6 +5,7 @@ make a player fail or search slowly on purpose.
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import queue
@@ -25,15 +26,19 @@ from goengine.board import Board
 from goengine.deadstones import Estimate
 from goengine.env import GoEnv
 from goengine.game import Game
+from goengine.match import main as match_main
 from goengine.scoring import Score
 from goengine.sgf import MAX_FILE_BYTES, SgfError, parse_sgf, read_file, read_game
 from gtp_server import Engine, GtpFailure, main, serve
 from policy.checkpoint import save_model
 from policy.data import PackedGames
 from policy.evaluate import main as evaluate_main
+from policy.export import main as export_main
 from policy.model import ModelConfig, PolicyValueNet
+from policy.pack import main as pack_main
 from policy.player import Analysis, Candidate
 from policy.train import main as train_main
+from rnn_tools.cli import main as rnn_tools_main
 from rnn_tools.data import read_unique
 
 REPLY_TIMEOUT = 5.0  # seconds; far above what any reply here needs, far below the hangs these tests catch
@@ -539,3 +544,38 @@ def test_readme_test_command_prints_the_summary_line():
                          capture_output=True, text=True, cwd=root, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
     assert re.search(r"^1 passed", out.stdout, re.MULTILINE), out.stdout
+
+
+def built_parser(main, monkeypatch) -> argparse.ArgumentParser:
+    """The parser a command's ``main`` builds, caught at its ``parse_args`` call."""
+    class Built(Exception):
+        pass
+
+    def catch(self, *args, **kwargs):
+        raise Built(self)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", catch)
+    with pytest.raises(Built) as built:
+        main([])
+    return built.value.args[0]
+
+
+def with_subcommands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    subparsers = [a.choices for a in parser._actions if isinstance(a.choices, dict)]
+    return [parser] + [p for choices in subparsers for p in choices.values()]
+
+
+@pytest.mark.parametrize("main", [main, train_main, pack_main, evaluate_main, export_main, match_main, rnn_tools_main],
+                         ids=["gtp_server", "train", "pack", "evaluate", "export", "match", "rnn_tools"])
+def test_help_is_plain_text_and_shows_every_default(main, monkeypatch):
+    for parser in with_subcommands(built_parser(main, monkeypatch)):
+        text = parser.format_help()
+        assert "``" not in text and "::" not in text, text
+        flat = " ".join(text.split())
+        for action in parser._actions:
+            if not action.option_strings or action.help == argparse.SUPPRESS or isinstance(action.choices, dict):
+                continue
+            assert action.help, f"{parser.prog} {action.option_strings[0]} has no help"
+            shown = not (action.default is None or action.default is False or action.default in ([], argparse.SUPPRESS))
+            if shown and "(default" not in action.help:
+                assert f"(default: {action.default})" in flat, f"{parser.prog} {action.option_strings[0]}"
