@@ -100,7 +100,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 # What a resumed run may change: how long it runs, how often it reports and saves, where the final model goes and what
 # runs it. Every other flag shapes what the network learns (architecture, optimizer, schedule, batches, seed), so a
-# resume with a different value would not continue the run; --train may name another file holding the same pack.
+# resume with a different value would not continue the run; --train may name another file holding the same pack. On
+# another device a resumed run continues the same schedule and batches, though not bit for bit.
 RESUMABLE = ("steps", "stop_at", "time_budget", "eval_every", "eval_positions", "val", "checkpoint_every", "export",
              "no_progress", "device", "threads", "workers", "compile")
 _NOT_SETTINGS = ("config", "resume", "out", "train")  # how the run is started and found, not what it is
