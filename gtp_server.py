@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, BinaryIO, Callable
 
 from goengine import __version__
 from goengine.board import BLACK, WHITE, Board, IllegalMove
+from goengine.cli import command_parser
 from goengine.coords import check_size, from_gtp, to_gtp
 from goengine.game import Game, ReplayError, parse_result
 from goengine.handicap import fixed_handicap, free_handicap
@@ -499,13 +500,9 @@ class Engine:
             raise ValueError("analysis figures are not finite")
         size = board.size
         parts = []
-        lead = 0.0
         own = None
-        if style == "kata":
-            est = self.player.estimate(board, time_budget=0.5)
-            sign = 1.0 if board.to_move == BLACK else -1.0
-            own = est.ownership * sign
-            lead = float(own.sum()) - sign * self.komi
+        if style == "kata" and ownership:
+            own = self.player.estimate(board, time_budget=0.5).ownership * (1.0 if board.to_move == BLACK else -1.0)
         for order, c in enumerate(analysis.candidates):
             pv = " ".join(to_gtp(p, size) for p in c.pv)
             if style == "lz":
@@ -515,12 +512,12 @@ class Engine:
                              f"prior {int(round(c.prior * 10000))} lcb {lcb} order {order} pv {pv}")
             else:
                 u, lcb = 2 * c.winrate - 1, getattr(c, "lcb", c.winrate)
+                # no scoreMean / scoreLead: the network has no score head, and GUIs show those as the lead
                 parts.append(f"info move {to_gtp(c.point, size)} visits {c.visits} utility {u:.6f} "
-                             f"winrate {c.winrate:.6f} scoreMean {lead:.2f} scoreStdev 0 scoreLead {lead:.2f} "
-                             f"scoreSelfplay {lead:.2f} prior {c.prior:.6f} lcb {lcb:.6f} "
+                             f"winrate {c.winrate:.6f} prior {c.prior:.6f} lcb {lcb:.6f} "
                              f"utilityLcb {2 * lcb - 1:.6f} order {order} pv {pv}")
         line = " ".join(parts)
-        if ownership and own is not None:
+        if own is not None:
             rows = [own[r * size:(r + 1) * size] for r in range(size - 1, -1, -1)]
             line += " ownership " + " ".join(f"{v:.3f}" for row in rows for v in row)
         return line
@@ -603,7 +600,7 @@ class Engine:
         size = self.size
         influence = " ".join(f"{to_gtp(p, size)} {est.ownership[p]:.2f}" for p in range(self.board.n))
         margin = self.player.final_score(self.board, self.komi, self.rules).margin
-        return f"INFLUENCE {influence}\nTEXT estimate {result_string(margin)}"
+        return f"INFLUENCE {influence}\nTEXT area count if the game ended now: {result_string(margin)}"
 
     def value_view(self, args: list[str]) -> str:
         analysis = self.player.analyze(self.board, 1)
@@ -783,13 +780,13 @@ def play_in_terminal(player: "Player", size: int, komi: float, human: int, sgf_p
 
 # ----------------------------------------------------------------- command line
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(description="goengine GTP v2 engine (stdin/stdout); --play for a terminal game")
+    ap = command_parser("goengine GTP v2 engine (stdin/stdout); --play for a terminal game")
     ap.add_argument("--weights", help="model file (default: the shipped policy/weights/default.pt)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     ap.add_argument("--temperature", type=float, default=0.0, help="0 plays the policy's best move; >0 samples")
     ap.add_argument("--opening-moves", type=int, default=0,
-                    help="sample the first N moves of a game from the policy, so that matches differ (default 0)")
+                    help="sample the first N moves of a game from the policy, so that matches differ")
     ap.add_argument("--seed", type=int, default=None, help="random seed for sampling and playouts")
     ap.add_argument("--resign-threshold", type=float, default=0.95,
                     help="resign when the value head is below minus this (0: never resign)")
@@ -806,7 +803,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--color", default="black", help="--play: your colour (black or white)")
     ap.add_argument("--size", type=int, default=19, help="--play: board size (GTP: the initial size)")
     ap.add_argument("--komi", type=float, default=7.5, help="initial komi")
-    ap.add_argument("--sgf", help="--play: where to save the game")
+    ap.add_argument("--sgf", help="--play: where to save the game (default: game-YYYYmmdd-HHMMSS.sgf)")
     return ap
 
 

@@ -12,7 +12,6 @@ started afresh for each game). GNU Go scores by Japanese rules unless it is give
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -20,6 +19,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from .board import BLACK, WHITE, Board, IllegalMove
+from .cli import command_parser
 from .coords import from_gtp, to_gtp
 from .deadstones import final_score
 from .game import Game, parse_result
@@ -211,13 +211,13 @@ def summary(results: list[GameResult], labels: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = command_parser(__doc__)
     ap.add_argument("engine1", help="command line of the first engine (quote it; {game} becomes the game's number)")
     ap.add_argument("engine2", help="command line of the second engine")
     ap.add_argument("--names", nargs=2, metavar=("NAME1", "NAME2"), help="labels for the two engines")
-    ap.add_argument("--games", type=int, default=2)
-    ap.add_argument("--size", type=int, default=19)
-    ap.add_argument("--komi", type=float, default=7.5)
+    ap.add_argument("--games", type=int, default=2, help="games to play; colours alternate")
+    ap.add_argument("--size", type=int, default=19, help="board size")
+    ap.add_argument("--komi", type=float, default=7.5, help="komi of every game")
     ap.add_argument("--max-moves", type=int, default=0, help="move limit (default: 3 x points)")
     ap.add_argument("--sgf-dir", default="match-games", help="where to write game SGF files")
     ap.add_argument("--referee", help="GTP engine that scores two-pass endings (default: Benson + playouts)")

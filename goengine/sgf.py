@@ -3,18 +3,20 @@
 Reading keeps the main line only. Repairs (each noted in ``Game.notes``): setup stones in a node after the root
 (Fox puts handicap stones in node 2), handicap stones missing altogether (``HA[2]`` to ``HA[5]``, no ``AB``,
 White moves first: placed on the GTP fixed points), komi written as 650 or 375, passes as ``B[]`` or ``B[tt]``, names encoded
-twice as UTF-8, missing KM/RE. A collection file whose whole parse fails is split into games and each is tried on
-its own, so one broken game does not lose its neighbours.
+twice as UTF-8, missing KM/RE, text in another encoding than its ``CA`` property (or UTF-8 without one) says. A
+collection file whose whole parse fails is split into games and each is tried on its own, so one broken game does not
+lose its neighbours.
 """
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import stat
 
 from sgfmill import sgf, sgf_grammar
 
-from .board import BLACK, WHITE
+from .board import BLACK, WHITE, Board
 from .coords import check_size, from_sgf, to_sgf
 from .game import Game, GameInfo, parse_komi, parse_result
 from .handicap import fixed_handicap, max_fixed_handicap
@@ -40,17 +42,73 @@ class SgfProblem(str):
         return problem
 
 
-def decode_text(raw: bytes, charset: str = "utf-8") -> str:
-    """Decode an SGF property value; repair UTF-8 that was encoded twice (``Ã©`` for ``é``)."""
+# Where a game's text is not in the encoding its CA property names (UTF-8 without one), it is in one of these: Chinese
+# (GB18030, Big5), Japanese (Shift-JIS as cp932), Korean (EUC-KR as cp949) or Western European (cp1252, which holds
+# Latin-1's letters). Detection is chardet's, restricted to them: on short texts such as names an unrestricted guess
+# is often a Cyrillic or Central European code page. chardet rather than charset-normalizer: on the 211 reviews of
+# the Go Teaching Ladder set with such text they disagree on 71, mostly Latin-1 comments ("don´t", "Möller") that
+# charset-normalizer reads as Big5 or cp932.
+LEGACY_ENCODINGS = ("utf-8", "gb18030", "big5", "cp932", "cp949", "cp1252")
+
+
+def _codec(name: str) -> str | None:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _decodes(raw: bytes, charset: str) -> bool:
+    try:
+        raw.decode(charset)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _utf8_with_lost_bytes(raw: bytes) -> bool:
+    """UTF-8 in which every byte that does not decode sits next to a ``?``: text that went once through cp1252,
+    whose five undefined bytes became ``?`` (Fox writes such names and comments). Read as UTF-8, each damaged
+    character becomes U+FFFD; an encoding detector reads the whole value as cp1252 mojibake instead."""
+    start = 0
+    while True:
+        try:
+            raw[start:].decode("utf-8")
+            return True
+        except UnicodeDecodeError as exc:
+            bad_from, bad_to = start + exc.start, start + exc.end
+            if b"?" not in raw[max(0, bad_from - 1):bad_to + 1]:
+                return False
+            start = bad_to
+
+
+def text_charsets(values: list[bytes], declared: str | None) -> tuple[str, str | None, str | None]:
+    """How to decode one game's text values: (charset, fallback, note).
+
+    ``charset`` is the ``CA`` property's when Python knows it, else UTF-8. Values it does not decode are read with
+    ``fallback``: UTF-8 if they are UTF-8 with bytes lost to ``?``, else the encoding chardet finds in all of them
+    together (more text makes a surer guess than one name). ``note`` records the repair for ``Game.notes``.
+    """
+    charset = (_codec(declared) if declared else None) or "utf-8"
+    failing = [v for v in values if not _decodes(v, charset)]
+    if not failing:
+        return charset, None, None
+    wrong = ", CA wrong" if declared else ""
+    if all(_utf8_with_lost_bytes(v) for v in failing):
+        return charset, "utf-8", f"text in UTF-8 with characters lost to '?'{wrong}"
+    import chardet  # only here: most files need no detection, and code that reads packs only never loads it
+    found = chardet.detect(b"\n".join(failing), include_encodings=LEGACY_ENCODINGS, prefer_superset=True,
+                           compat_names=False)["encoding"]
+    return charset, found, f"text encoding {found} detected{wrong}"
+
+
+def decode_text(raw: bytes, charset: str = "utf-8", fallback: str | None = None) -> str:
+    """Decode an SGF property value with ``charset``, or ``fallback`` where it fails (see ``text_charsets``);
+    repair UTF-8 that was encoded twice (``Ã©`` for ``é``)."""
     try:
         text = raw.decode(charset)
-    except (UnicodeDecodeError, LookupError):
-        for fallback in ("utf-8", "gb18030", "latin-1"):
-            try:
-                text = raw.decode(fallback)
-                break
-            except UnicodeDecodeError:
-                continue
+    except UnicodeDecodeError:
+        text = raw.decode(fallback or charset, "replace")
     return fix_double_utf8(text)
 
 
@@ -64,17 +122,21 @@ def fix_double_utf8(text: str) -> str:
     return fixed
 
 
-def _text(node: dict, key: str, charset: str) -> str | None:
+def _raw_text(node: dict, key: str) -> bytes | None:
     values = node.get(key)
-    if not values:
-        return None
-    return decode_text(sgf_grammar.text_value(values[0]), charset).strip()
+    return sgf_grammar.text_value(values[0]) if values else None
+
+
+def _text(node: dict, key: str, charsets: tuple[str, str | None]) -> str | None:
+    raw = _raw_text(node, key)
+    return None if raw is None else decode_text(raw, *charsets).strip()
 
 
 MAX_FILE_BYTES = 16 * 2**20  # an SGF file read alone (loadsgf) may not be larger
 _ROOT_INFO = {"PB": "black", "PW": "white", "BR": "black_rank", "WR": "white_rank", "RU": "rules",
               "DT": "date", "EV": "event", "PC": "place"}
 _EXTRA_INFO = ("GN", "RO", "SO", "AN", "TM", "OT", "GC", "US", "AP")
+_ROOT_TEXT = ("KM", "RE", "HA", "PL", "C", *_ROOT_INFO, *_EXTRA_INFO)  # the root's text values that are read
 
 
 def _points(values: list[bytes], size: int) -> list[int]:
@@ -99,10 +161,14 @@ def game_from_tree(tree, source: str = "") -> Game:
     """Interpret one parsed game tree (sgfmill ``Coarse_game_tree``) as a ``Game``; ``SgfError`` if unusable."""
     nodes = list(sgf_grammar.main_sequence_iter(tree))
     root = nodes[0]
-    charset = "utf-8"
-    if root.get("CA"):
-        charset = root["CA"][0].decode("ascii", "replace").strip() or "utf-8"
+    declared = root["CA"][0].decode("ascii", "replace").strip() if root.get("CA") else ""
+    texts = [raw for key in _ROOT_TEXT if (raw := _raw_text(root, key)) is not None]
+    texts += [sgf_grammar.text_value(node["C"][0]) for node in nodes[1:] if node.get("C")]
+    charset, fallback, note = text_charsets(texts, declared or None)
+    charsets = (charset, fallback)
     game = Game(source=source)
+    if note:
+        game.notes.append(note)
     try:
         size_text = root.get("SZ", [b"19"])[0].decode("ascii").strip()
         sides = {int(side) for side in size_text.split(":")}
@@ -118,7 +184,7 @@ def game_from_tree(tree, source: str = "") -> Game:
         raise SgfError(f"{source}: not a game of Go (GM[{gm.decode('ascii', 'replace')}])")
     size = game.size
 
-    komi_text = _text(root, "KM", charset)
+    komi_text = _text(root, "KM", charsets)
     try:
         game.komi, repaired = parse_komi(komi_text)
     except ValueError as exc:
@@ -129,22 +195,22 @@ def game_from_tree(tree, source: str = "") -> Game:
         game.notes.append("no komi")
     info = GameInfo()
     for key, attr in _ROOT_INFO.items():
-        value = _text(root, key, charset)
+        value = _text(root, key, charsets)
         if value is not None:
             setattr(info, attr, value)
     for key in _EXTRA_INFO:
-        value = _text(root, key, charset)
+        value = _text(root, key, charsets)
         if value:
             info.extra[key] = value
-    info.result = parse_result(_text(root, "RE", charset))
+    info.result = parse_result(_text(root, "RE", charsets))
     if "RE" not in root:
         game.notes.append("no result")
     game.info = info
     try:
-        game.handicap = int((_text(root, "HA", charset) or "0").strip() or 0)
+        game.handicap = int((_text(root, "HA", charsets) or "0").strip() or 0)
     except ValueError:
         game.handicap = 0
-    pl = _text(root, "PL", charset)
+    pl = _text(root, "PL", charsets)
     if pl:
         game.first_player = BLACK if pl.upper().startswith("B") else WHITE
 
@@ -182,7 +248,7 @@ def game_from_tree(tree, source: str = "") -> Game:
                         if "pass written as tt" not in game.notes:
                             game.notes.append("pass written as tt")
                     game.moves.append((color, point))
-            comment = _text(node, "C", charset) if "C" in node else None
+            comment = _text(node, "C", charsets) if "C" in node else None
             if comment:
                 game.comments[len(game.moves)] = comment
     except ValueError as exc:
@@ -198,6 +264,11 @@ def game_from_tree(tree, source: str = "") -> Game:
     if game.handicap and not game.setup_black and game.moves and all(
             c == BLACK for c, _ in game.moves[:game.handicap]) and game.handicap > 1:
         game.notes.append("handicap stones played as moves")
+    if game.setup_black or game.setup_white:
+        try:
+            Board(size).setup(game.setup_black, game.setup_white)
+        except ValueError as exc:  # a setup group without liberties: no position to replay the moves from
+            raise SgfError(f"{source}: {exc}", "setup group without liberties") from exc
     return game
 
 

@@ -7,7 +7,6 @@ file, a folder or an archive; the shipped model is used when ``--weights`` is no
 """
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import os
@@ -19,6 +18,7 @@ import numpy as np
 import torch
 
 from goengine.archive import GameReader
+from goengine.cli import command_parser
 from goengine.game import Game, positions
 from goengine.stats import bootstrap_by_game
 
@@ -136,12 +136,12 @@ def _pack_games(path: str, sample: int | None) -> Iterable[Game]:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(prog="python -m policy.evaluate", description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__, "python -m policy.evaluate")
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="SGF file, folder or archive, or a game pack (.npz) from python -m policy.pack")
     parser.add_argument("--weights", help="model file (default: the shipped model)")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--size", type=int, default=19, help="evaluate games of this board size")
     parser.add_argument("--years", help="only games dated in this range, e.g. 2020-2022")
     parser.add_argument("--max-games", type=int, help="stop after this many games (from a pack: a random sample)")

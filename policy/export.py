@@ -5,7 +5,7 @@ Keeps the architecture, feature set, board size, data summary and metrics; drops
 """
 from __future__ import annotations
 
-import argparse
+from goengine.cli import command_parser
 
 from .checkpoint import atomic_save, read_record
 
@@ -25,10 +25,11 @@ def export(checkpoint: str, out: str, metrics: dict | None = None) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m policy.export", description=__doc__.split("\n\n")[0])
-    parser.add_argument("checkpoint")
-    parser.add_argument("out")
-    parser.add_argument("--metric", action="append", default=[], metavar="KEY=VALUE")
+    parser = command_parser(__doc__, "python -m policy.export")
+    parser.add_argument("checkpoint", help="checkpoint.pt of a training run folder")
+    parser.add_argument("out", help="model file to write")
+    parser.add_argument("--metric", action="append", default=[], metavar="KEY=VALUE",
+                        help="a measured figure to record in the model file (repeatable)")
     args = parser.parse_args(argv)
     metrics = {}
     for item in args.metric:

@@ -7,8 +7,9 @@ Example: keep professional games of 2020-2022 out of training and pack them as t
 """
 from __future__ import annotations
 
-import argparse
 import json
+
+from goengine.cli import command_parser
 
 from .data import DataFilter, build_packs
 
@@ -22,19 +23,19 @@ def year_range(text: str | None) -> tuple[int | None, int | None] | None:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(prog="python -m policy.pack", description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__, "python -m policy.pack")
     parser.add_argument("paths", nargs="+", help="archives, folders or SGF files")
     parser.add_argument("--out", required=True, help="folder for train.npz, val.npz, test.npz")
-    parser.add_argument("--size", type=int, default=19)
-    parser.add_argument("--min-moves", type=int, default=40)
+    parser.add_argument("--size", type=int, default=19, help="keep games of this board size")
+    parser.add_argument("--min-moves", type=int, default=40, help="keep games of at least this many moves")
     parser.add_argument("--min-rank", type=float, help="both players at least this where recorded (9 = 9d, 10 = 1p)")
-    parser.add_argument("--allow-handicap", action="store_true")
+    parser.add_argument("--allow-handicap", action="store_true", help="keep handicap games too")
     parser.add_argument("--years", help="keep games dated in this range, e.g. 2000-2019")
     parser.add_argument("--exclude-years", help="drop games dated in this range, e.g. 2020-")
     parser.add_argument("--source", action="append", default=[], help="keep sources containing this text")
-    parser.add_argument("--exclude-source", action="append", default=[])
+    parser.add_argument("--exclude-source", action="append", default=[], help="drop sources containing this text")
     parser.add_argument("--split", default="0.98,0.01,0.01", help="train,val,test fractions by game")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="processes that read the archives")
     args = parser.parse_args(argv)
     fractions = tuple(float(x) for x in args.split.split(","))
     if len(fractions) != 3 or abs(sum(fractions) - 1) > 1e-6:

@@ -2,76 +2,85 @@
 
 Everything that shapes a run is a flag (or a key of the JSON file given with ``--config``). Batches are a pure
 function of (seed, step), the learning rate a pure function of the step, and checkpoints (written atomically)
-hold the model, optimizer and step, so ``--resume`` continues exactly where an interrupted run stopped. With a
-fixed seed a CPU run is reproducible. bf16 autocast and channels-last on CUDA and on CPUs with bf16 units
-(AVX-512 BF16, AMX; ``--precision``); ``--compile`` uses ``torch.compile``. Under ``torchrun`` it trains data-parallel (NCCL on GPUs, gloo on CPU).
+hold the model, optimizer, step and flags, so ``--resume`` continues exactly where an interrupted run stopped. A
+resume refuses flags that would change the run (the architecture, optimizer, learning rate, schedule, batches, seed or
+pack) and names each one; it may change only those in ``RESUMABLE`` (length, reporting, device). With a fixed seed a
+CPU run is reproducible. bf16 autocast and channels-last on CUDA and on CPUs with bf16 units (AVX-512 BF16, AMX;
+``--precision``); ``--compile`` uses ``torch.compile``. Under ``torchrun`` it trains data-parallel (NCCL on GPUs,
+gloo on CPU).
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import math
 import os
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
+from goengine.cli import command_parser
 from goengine.features import DEFAULT_FEATURES, FEATURE_SETS, FeatureSet
 
-from .checkpoint import atomic_save, model_record, read_record, widen_inputs
+from .checkpoint import ModelFileError, atomic_save, model_record, read_record, widen_inputs
 from .data import BatchSampler, PackedGames, fixed_examples
 from .inference import pick_device
 from .model import ModelConfig, PolicyValueNet, count_parameters
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m policy.train", description=__doc__.split("\n\n")[0])
+    p = command_parser(__doc__, "python -m policy.train")
     p.add_argument("--config", help="JSON file of flag values (command-line flags override it)")
     p.add_argument("--train", help="training pack (.npz from python -m policy.pack)")
     p.add_argument("--val", help="validation pack, evaluated every --eval-every steps")
     p.add_argument("--out", default="runs/policy", help="run folder: checkpoint, metrics.csv, curves.png")
     p.add_argument("--export", help="also write the final model file here")
-    p.add_argument("--body", choices=["resnet", "plain"], default="resnet")
-    p.add_argument("--blocks", type=int, default=6)
-    p.add_argument("--filters", type=int, default=64)
+    p.add_argument("--body", choices=["resnet", "plain"], default="resnet",
+                   help="residual blocks, or plain convolution layers (ablation)")
+    p.add_argument("--blocks", type=int, default=6, help="blocks (or layers) of the body")
+    p.add_argument("--filters", type=int, default=64, help="channels of each convolution")
     p.add_argument("--features", choices=sorted({name for name, _ in FEATURE_SETS}), default=DEFAULT_FEATURES.name,
                    help="input plane set (goengine/features.py); --init from a model with fewer planes widens it")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                    help="bf16 autocast; auto: on CUDA and on CPUs with bf16 units")
     p.add_argument("--pooling", action="store_true", help="2x2 max pooling after the first layer (ablation)")
-    p.add_argument("--optimizer", choices=["sgd", "adamw"], default="adamw")
+    p.add_argument("--optimizer", choices=["sgd", "adamw"], default="adamw", help="sgd: Nesterov momentum 0.9")
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
-    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--weight-decay", type=float, default=1e-4, help="decoupled (AdamW) or L2 (SGD) weight decay")
     p.add_argument("--warmup", type=int, default=200, help="linear warm-up steps")
     p.add_argument("--schedule", choices=["cosine", "wsd", "constant"], default="cosine",
                    help="wsd: constant, then linear decay to 0 over the last --decay-fraction of the steps "
                         "(so a run can be lengthened or shortened on --resume)")
-    p.add_argument("--decay-fraction", type=float, default=0.2)
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--decay-fraction", type=float, default=0.2, help="wsd: the share of the steps spent decaying")
+    p.add_argument("--batch-size", type=int, default=256, help="positions per step")
     p.add_argument("--per-game", type=int, default=2, help="positions taken from each sampled game")
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--value-weight", type=float, default=0.25)
-    p.add_argument("--device", default="auto")
+    p.add_argument("--steps", type=int, default=1000, help="optimizer steps of the whole run")
+    p.add_argument("--value-weight", type=float, default=0.25, help="weight of the value loss beside the policy loss")
+    p.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--workers", type=int, default=1, help="data loader processes (0: in the main process)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and of every batch")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
-    p.add_argument("--eval-every", type=int, default=200)
-    p.add_argument("--eval-positions", type=int, default=2048)
-    p.add_argument("--checkpoint-every", type=int, default=100)
-    p.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
+    p.add_argument("--eval-every", type=int, default=200, help="steps between two validations")
+    p.add_argument("--eval-positions", type=int, default=2048, help="validation positions (a fixed sample of --val)")
+    p.add_argument("--checkpoint-every", type=int, default=100, help="steps between two checkpoints")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the run folder's checkpoint; flags other than the length, reporting and "
+                        "device ones must be as they were")
     p.add_argument("--stop-at", type=int, help="stop (with a checkpoint) at this step, to resume later")
     p.add_argument("--time-budget", type=float,
                    help="seconds of training: after warm-up the measured speed fixes --steps (never above it) so "
                         "that the run, its learning-rate decay included, ends within the budget")
     p.add_argument("--init", help="start from this model file's weights (fine-tuning)")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
 
@@ -109,6 +118,67 @@ def use_bf16(precision: str, device: torch.device) -> bool:
         return True
     return device.type == "cpu" and bool(torch.backends.mkldnn.is_available()) and \
         bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+# What a resumed run may change: how long it runs, how often it reports and saves, where the final model goes and what
+# runs it. Every other flag shapes what the network learns (architecture, optimizer, schedule, batches, seed), so a
+# resume with a different value would not continue the run; --train may name another file holding the same pack. On
+# another device a resumed run continues the same schedule and batches, though not bit for bit.
+RESUMABLE = ("steps", "stop_at", "time_budget", "eval_every", "eval_positions", "val", "checkpoint_every", "export",
+             "no_progress", "device", "threads", "workers", "compile", "precision")
+_NOT_SETTINGS = ("config", "resume", "out", "train")  # how the run is started and found, not what it is
+
+
+def pack_digest(pack: PackedGames) -> str:
+    """SHA-256 of a pack's games (moves, game boundaries, results, komi): the same pack in any file."""
+    digest = hashlib.sha256()
+    for array in (pack.moves, pack.offsets, pack.winner, pack.komi):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def resume_conflicts(saved: dict, args: argparse.Namespace, data: dict, pack: PackedGames, digest: str) -> list[str]:
+    """Each setting of ``args`` that differs from the checkpoint's saved ``args`` (``saved``) and that a resume may
+    not change, as ``--flag old -> new``; and the training pack, when it is not the one described by the
+    checkpoint's ``data`` (checkpoints written before packs had a digest are compared by their counts)."""
+    defaults = build_parser()
+    conflicts = []
+    for key, new in vars(args).items():
+        if key in RESUMABLE or key in _NOT_SETTINGS:
+            continue
+        old = saved.get(key, defaults.get_default(key))  # a flag added after the checkpoint was written
+        if old != new:
+            conflicts.append(f"--{key.replace('_', '-')} {old} -> {new}")
+    now = {"games": len(pack), "positions": pack.num_positions, "train_sha256": digest}
+    if any(data[key] != value for key, value in now.items() if key in data):
+        conflicts.append(f"--train {data.get('train_pack')} ({data.get('games')} games, {data.get('positions')} "
+                         f"positions) -> {args.train} (another pack: {len(pack)} games, {pack.num_positions} "
+                         f"positions)")
+    return conflicts
+
+
+def read_checkpoint(path: Path, args: argparse.Namespace, pack: PackedGames, digest: str) -> dict:
+    """The checkpoint to resume from, once it is readable and its settings agree with ``args``; otherwise a
+    message and exit status 2, and the run folder is left as it was."""
+    try:
+        record = read_record(path)
+    except ModelFileError as exc:
+        _refuse(f"cannot resume: {exc}")
+    missing = [key for key in ("optimizer", "step", "args") if key not in record]
+    if missing:
+        _refuse(f"cannot resume: {path} is a model file, not a training checkpoint (no {', '.join(missing)})")
+    conflicts = resume_conflicts(record["args"], args, record.get("data", {}), pack, digest)
+    if conflicts:
+        _refuse(f"--resume: these settings differ from the checkpoint's ({path}), which a resumed run may not "
+                f"change:\n  " + "\n  ".join(conflicts) + "\nUse the checkpoint's values or a new --out folder. "
+                f"A resume may change only --{', --'.join(k.replace('_', '-') for k in RESUMABLE)}, and --train "
+                f"to another file holding the same pack.")
+    return record
+
+
+def _refuse(message: str) -> NoReturn:
+    print(f"python -m policy.train: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def learning_rate(step: int, args: argparse.Namespace) -> float:
@@ -229,11 +299,13 @@ def main(argv: list[str] | None = None) -> dict:
     is_main = rank == 0
 
     pack = PackedGames.load(args.train)
+    digest = pack_digest(pack)
+    state = read_checkpoint(ckpt_path, args, pack, digest) if args.resume and ckpt_path.exists() else None
     features = latest_features(args.features)
     config = ModelConfig(body=args.body, blocks=args.blocks, filters=args.filters, pooling=args.pooling,
                          in_planes=features.num_planes)
     model = PolicyValueNet(config)
-    if args.init:
+    if args.init and state is None:
         try:
             model.load_state_dict(widen_inputs(read_record(args.init), features))
         except (RuntimeError, ValueError, KeyError) as exc:
@@ -248,10 +320,13 @@ def main(argv: list[str] | None = None) -> dict:
     else:
         optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     start, elapsed_before = 0, 0.0
-    if args.resume and ckpt_path.exists():
-        state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        model.load_state_dict(state["state_dict"])
-        optimizer.load_state_dict(state["optimizer"])
+    if state is not None:
+        try:
+            model.load_state_dict(state["state_dict"])
+            optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, KeyError, ValueError) as exc:  # e.g. written by code with another feature set
+            _refuse(f"cannot resume: {ckpt_path} does not fit this network and optimizer: "
+                    f"{str(exc).strip().splitlines()[0]}")
         start, elapsed_before = int(state["step"]), float(state.get("elapsed_s", 0.0))
         if is_main:
             print(f"resumed from {ckpt_path} at step {start}", file=sys.stderr)
@@ -337,8 +412,8 @@ def main(argv: list[str] | None = None) -> dict:
         last = row
         if checkpoint_now:
             try:
-                record = model_record(model, pack.size, data=_data_summary(pack, args), metrics=_metrics(last),
-                                      features=features)
+                record = model_record(model, pack.size, data=_data_summary(pack, args, digest),
+                                      metrics=_metrics(last), features=features)
             except ValueError as exc:
                 raise SystemExit(f"training stopped at step {done}: {exc}. The last checkpoint ({ckpt_path}) "
                                  f"was left as it was; lower --lr") from None
@@ -349,8 +424,8 @@ def main(argv: list[str] | None = None) -> dict:
     if is_main and start < stop:
         plot_curves(csv_path, out / "curves.png")
         if args.export and stop == args.steps:
-            atomic_save(model_record(model, pack.size, data=_data_summary(pack, args), metrics=_metrics(last),
-                                     features=features), args.export)
+            atomic_save(model_record(model, pack.size, data=_data_summary(pack, args, digest),
+                                     metrics=_metrics(last), features=features), args.export)
     if distributed:
         torch.distributed.destroy_process_group()
     return last
@@ -379,8 +454,9 @@ def _metrics(row: dict) -> dict:
     return {k: float(v) for k, v in row.items() if isinstance(v, (int, float)) and not np.isnan(v)}
 
 
-def _data_summary(pack: PackedGames, args: argparse.Namespace) -> dict:
+def _data_summary(pack: PackedGames, args: argparse.Namespace, digest: str) -> dict:
     return {"train_pack": str(args.train), "games": len(pack), "positions": pack.num_positions,
+            "train_sha256": digest,
             "sources": sorted(os.path.basename(s) for s in pack.summary.get("sources", {})), "steps": args.steps,
             "batch_size": args.batch_size, "init": str(args.init) if args.init else None}
 

@@ -13,6 +13,7 @@ import sys
 
 import torch
 
+from goengine.cli import HelpFormatter, command_parser
 from policy.pack import year_range
 
 WEIGHTS = os.path.join(os.path.dirname(__file__), "weights")
@@ -135,22 +136,24 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rnn_tools", description=__doc__)
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    parser = command_parser(__doc__, "python -m rnn_tools", paragraphs=2)
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("train", help="train a task's model (and score it on the held-out games)")
-    p.add_argument("task", choices=sorted(DEFAULT_PATHS))
+    p = sub.add_parser("train", help="train a task's model (and score it on the held-out games)",
+                       formatter_class=HelpFormatter)
+    p.add_argument("task", choices=sorted(DEFAULT_PATHS), help="the task's model to train")
     p.add_argument("paths", nargs="*", help="SGF files, folders or archives (default: the shared data set)")
     p.add_argument("-o", "--out", help="model file to write (default for outcome/sentiment: rnn_tools/weights)")
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--every", type=int, help="use about one game in EVERY (sampled by hash)")
+    p.add_argument("--epochs", type=int, help="passes over the training games (default: the task's measured run)")
+    p.add_argument("--every", type=int,
+                   help="use about one game in EVERY, sampled by hash (default: the task's measured run)")
     p.add_argument("--limit", type=int, help="stop after this many games")
     p.add_argument("--years", help="outcome: only games dated in this range, e.g. 2020-2022 or 2020-")
     p.add_argument("--value-net", help="outcome: policy model file whose value head is a feature (default: shipped)")
-    p.add_argument("--members", type=int, default=5, help="outcome: LSTMs in the ensemble (default 5)")
+    p.add_argument("--members", type=int, default=5, help="outcome: LSTMs in the ensemble")
     p.add_argument("--input", choices=["board", "flat"], default="board",
-                   help="tagging: board planes read by a board-shaped cell, or move tokens (default board)")
+                   help="tagging: board planes read by a board-shaped cell, or move tokens")
     p.add_argument("--max-train", type=int, help="sentiment: at most this many training sentences (default 200000)")
     p.add_argument("--checkpoint", help="resumable checkpoint file, written after every epoch")
     p.add_argument("--cache", help="pickle of the prepared examples, reused when it exists (outcome, sentiment)")
@@ -159,8 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("evaluate", help="score a shipped (or given) model on game records")
-    p.add_argument("task", choices=["outcome", "sentiment"])
+    p = sub.add_parser("evaluate", help="score a shipped (or given) model on game records",
+                       formatter_class=HelpFormatter)
+    p.add_argument("task", choices=["outcome", "sentiment"], help="the task whose model to score")
     p.add_argument("paths", nargs="+", help="SGF files, folders or archives")
     p.add_argument("--model", help="model file (default: the shipped one)")
     p.add_argument("--every", type=int, default=1, help="use about one game in EVERY (sampled by hash)")
@@ -169,21 +173,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_evaluate)
 
-    p = sub.add_parser("annotate", help="copy an SGF, adding TE/BM marks from comments and GB/GW from the curve")
-    p.add_argument("game")
-    p.add_argument("-o", "--out", required=True)
-    p.add_argument("--sentiment-model")
-    p.add_argument("--outcome-model")
+    p = sub.add_parser("annotate", help="copy an SGF, adding TE/BM marks from comments and GB/GW from the curve",
+                       formatter_class=HelpFormatter)
+    p.add_argument("game", help="SGF file")
+    p.add_argument("-o", "--out", required=True, help="SGF file to write")
+    p.add_argument("--sentiment-model", help="sentiment model file (default: the shipped one)")
+    p.add_argument("--outcome-model", help="outcome model file (default: the shipped one, if present)")
     p.set_defaults(func=cmd_annotate)
 
-    p = sub.add_parser("comment", help="the rule commentator's sentence for one move")
-    p.add_argument("game")
+    p = sub.add_parser("comment", help="the rule commentator's sentence for one move", formatter_class=HelpFormatter)
+    p.add_argument("game", help="SGF file")
     p.add_argument("--move", type=int, required=True, help="move number, 1-based")
     p.add_argument("--seed", type=int, default=0, help="chooses the paraphrase")
     p.set_defaults(func=cmd_comment)
 
-    p = sub.add_parser("plot", help="figures: the outcome curve of a game, or the gradient-norm demonstration")
-    p.add_argument("figure", choices=["curve", "gradnorms"])
+    p = sub.add_parser("plot", help="figures: the outcome curve of a game, or the gradient-norm demonstration",
+                       formatter_class=HelpFormatter)
+    p.add_argument("figure", choices=["curve", "gradnorms"], help="which figure")
     p.add_argument("-o", "--out", required=True, help="PNG file")
     p.add_argument("--game", help="SGF file (for curve)")
     p.add_argument("--model", help="outcome model file (default: the shipped one)")

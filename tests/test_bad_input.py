@@ -5,10 +5,13 @@ make a player fail or search slowly on purpose.
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import queue
+import random
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -18,14 +21,25 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from goengine.archive import GameReader
 from goengine.board import Board
 from goengine.deadstones import Estimate
 from goengine.env import GoEnv
+from goengine.game import Game
+from goengine.match import main as match_main
 from goengine.scoring import Score
 from goengine.sgf import MAX_FILE_BYTES, SgfError, parse_sgf, read_file, read_game
 from gtp_server import Engine, GtpFailure, main, serve
+from policy.checkpoint import save_model
+from policy.data import PackedGames
 from policy.evaluate import main as evaluate_main
+from policy.export import main as export_main
+from policy.model import ModelConfig, PolicyValueNet
+from policy.pack import main as pack_main
 from policy.player import Analysis, Candidate
+from policy.train import main as train_main
+from rnn_tools.cli import main as rnn_tools_main
+from rnn_tools.data import read_unique
 
 REPLY_TIMEOUT = 5.0  # seconds; far above what any reply here needs, far below the hangs these tests catch
 
@@ -178,6 +192,25 @@ def test_a_failing_analysis_is_an_internal_error(server, caplog, command, player
     assert any("internal error in" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.parametrize("command", ["kata-analyze b 10", "kata-analyze w 10 ownership true",
+                                     "kata-genmove_analyze b 10"])
+def test_kata_analyze_reports_no_score_without_a_score_head(server, command):
+    """The playout count minus komi is no lead (-7.5 on an empty board): GUIs would show it as one."""
+    gtp = server(FakePlayer())
+    gtp.send(f"{command}\n")
+    assert gtp.line() == "="
+    info = gtp.line()
+    assert info.startswith("info move A1 ") and "score" not in info
+    gtp.send("name\n")
+    gtp.response()
+    assert gtp.response() == ["= goengine"]
+
+
+def test_ownership_view_says_what_its_number_is():
+    text = Engine(FakePlayer(), 9).run("goengine-ownership", []).splitlines()[-1]
+    assert text == "TEXT area count if the game ended now: W+7.5"  # no stones: komi alone
+
+
 # ----------------------------------------------------------------- numbers: used, clamped or refused
 @pytest.mark.parametrize("command, args", [
     ("time_settings", ["1e300", "30", "5"]),
@@ -305,6 +338,152 @@ def test_loadsgf_still_reads_a_regular_file(tmp_path):
     assert loadsgf_answer(str(path)) == "loaded"
 
 
+# ----------------------------------------------------------------- SGF text in another encoding
+def sgf_bytes(name: str, comment: str, encoding: str, ca: bytes = b"") -> bytes:
+    return (b"(;GM[1]SZ[9]KM[6.5]" + ca + b"PB[" + name.encode(encoding) + b"]PW[x]C[" + comment.encode(encoding)
+            + b"];B[ee])")
+
+
+@pytest.mark.parametrize("name, encoding", [("井山裕太", "shift_jis"), ("이세돌", "euc_kr"), ("Müller", "latin-1")])
+@pytest.mark.parametrize("ca", [b"", b"CA[UTF-8]"])
+def test_text_in_an_undeclared_encoding_is_detected_and_counted(tmp_path, name, encoding, ca):
+    comment = f"{name}: a calm answer"
+    (tmp_path / "game.sgf").write_bytes(sgf_bytes(name, comment, encoding, ca))
+    reader = GameReader(str(tmp_path), size=9)
+    [game] = list(reader)
+    assert (game.info.black, game.comments[0]) == (name, comment)
+    repairs = {note: n for note, n in reader.stats.notes.items() if note.startswith("text encoding")}
+    assert list(repairs.values()) == [1] and list(repairs)[0].endswith(", CA wrong") == bool(ca)
+    assert "text encoding" in reader.stats.summary()
+
+
+def test_comment_data_gets_the_same_repair(tmp_path):
+    """rnn_tools reads comments through the same SGF reader."""
+    (tmp_path / "review.sgf").write_bytes(sgf_bytes("Jürgen", "Schwarz hätte früher schneiden können", "latin-1"))
+    games, _ = read_unique(str(tmp_path), size=9, check_legal=False)
+    assert games[0].comments[0] == "Schwarz hätte früher schneiden können"
+
+
+def test_utf8_with_characters_lost_to_question_marks_stays_utf8():
+    """Fox: UTF-8 that went through cp1252, whose undefined bytes (0x90 in 锐) became '?'."""
+    event = "韩国新锐战".encode("utf-8").replace(b"\x90", b"?")
+    games, _ = parse_sgf(b"(;GM[1]SZ[9]PB[\xe6\x9f\xaf\xe6\xb4\x81]EV[" + event + b"];B[ee])")
+    assert games[0].info.black == "柯洁"
+    assert games[0].info.event.startswith("韩国新") and games[0].info.event.endswith("战")
+    assert games[0].notes[0] == "text in UTF-8 with characters lost to '?'"
+
+
+@pytest.mark.parametrize("data", [sgf_bytes("井山裕太", "本因坊", "shift_jis", b"CA[Shift_JIS]"),
+                                  sgf_bytes("이세돌", "좋은 수", "utf-8"), sgf_bytes("이세돌", "좋은 수", "euc_kr", b"CA[EUC-KR]")])
+def test_text_in_its_declared_encoding_needs_no_detection(data):
+    games, _ = parse_sgf(data)
+    assert games[0].info.black in ("井山裕太", "이세돌")
+    assert not any(note.startswith("text") for note in games[0].notes)
+
+
+# ----------------------------------------------------------------- SGF setup stones
+def test_a_setup_group_without_liberties_is_skipped_under_its_own_reason(tmp_path):
+    (tmp_path / "dead.sgf").write_bytes(b"(;GM[1]SZ[9]AB[aa]AW[ab][ba];B[ee];W[cc])")
+    reader = GameReader(str(tmp_path), size=9, check_legal=True)
+    assert list(reader) == []
+    assert dict(reader.stats.skipped) == {"setup group without liberties": 1}
+    assert reader.stats.errors == [f"{tmp_path / 'dead.sgf'}: setup leaves a group without liberties at A9"]
+    with pytest.raises(GtpFailure, match="cannot load file"):
+        Engine(FakePlayer(), 9).run("loadsgf", [str(tmp_path / "dead.sgf")])
+
+
+# ----------------------------------------------------------------- resuming a training run
+RUN = ["--blocks", "1", "--filters", "8", "--batch-size", "8", "--steps", "4", "--lr", "0.01", "--warmup", "1",
+       "--workers", "0", "--checkpoint-every", "2", "--no-progress", "--seed", "1", "--device", "cpu"]
+
+
+def write_pack(path, seed: int) -> str:
+    """Eight 9x9 games of 30 random legal moves."""
+    rng, games = random.Random(seed), []
+    for _ in range(8):
+        board, game = Board(9), Game(size=9, komi=7.5)
+        for _ in range(30):
+            point = rng.choice([p for p in board.legal_moves() if p != board.n])
+            game.moves.append((board.to_move, point))
+            board.play(point)
+        games.append(game)
+    PackedGames.from_games(games, 9).save(path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def stopped_run(tmp_path_factory):
+    """A run folder stopped after 2 of 4 steps, and the pack it trains on."""
+    root = tmp_path_factory.mktemp("resume")
+    pack = write_pack(root / "train.npz", 0)
+    train_main([*RUN, "--train", pack, "--out", str(root / "run"), "--stop-at", "2"])
+    return root
+
+
+def resume(stopped_run, tmp_path, *flags: str) -> dict:
+    """Resume a copy of the stopped run with the flags it was started with, then ``flags``."""
+    shutil.copytree(stopped_run / "run", tmp_path / "run")
+    return train_main([*RUN, "--train", str(stopped_run / "train.npz"), "--out", str(tmp_path / "run"), "--resume",
+                       *flags])
+
+
+def refused_resume(stopped_run, tmp_path, capsys, *flags: str) -> str:
+    """The message of a resume that must be refused; the run folder must be left as it was."""
+    with pytest.raises(SystemExit) as stop:
+        resume(stopped_run, tmp_path, *flags)
+    assert stop.value.code == 2
+    for name in ("checkpoint.pt", "metrics.csv"):
+        assert (tmp_path / "run" / name).read_bytes() == (stopped_run / "run" / name).read_bytes()
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, difference", [
+    (["--pooling"], "--pooling False -> True"),
+    (["--blocks", "2"], "--blocks 1 -> 2"),
+    (["--optimizer", "sgd"], "--optimizer adamw -> sgd"),
+    (["--lr", "0.02"], "--lr 0.01 -> 0.02"),
+    (["--batch-size", "16"], "--batch-size 8 -> 16"),
+    (["--seed", "2"], "--seed 1 -> 2"),
+    (["--schedule", "wsd"], "--schedule cosine -> wsd"),
+])
+def test_resume_refuses_settings_that_change_the_run(stopped_run, tmp_path, capsys, flags, difference):
+    err = refused_resume(stopped_run, tmp_path, capsys, *flags)
+    assert f"\n  {difference}\n" in err and "Traceback" not in err
+    assert "may change only --steps" in err
+
+
+def test_resume_lists_every_difference_and_a_changed_pack(stopped_run, tmp_path, capsys):
+    other = write_pack(tmp_path / "other.npz", 1)
+    err = refused_resume(stopped_run, tmp_path, capsys, "--lr", "0.02", "--seed", "2", "--train", other)
+    listed = [line.strip() for line in err.splitlines() if line.startswith("  ")]
+    assert listed[:2] == ["--lr 0.01 -> 0.02", "--seed 1 -> 2"]
+    assert listed[2] == (f"--train {stopped_run / 'train.npz'} (8 games, 240 positions) -> {other} (another pack: "
+                         f"8 games, 240 positions)")
+
+
+def test_resume_may_change_the_length_and_the_reporting(stopped_run, tmp_path):
+    moved = str(shutil.copy(stopped_run / "train.npz", tmp_path / "moved.npz"))  # the same pack, another file
+    last = resume(stopped_run, tmp_path, "--steps", "6", "--train", moved, "--checkpoint-every", "3",
+                  "--eval-every", "3", "--threads", "1", "--export", str(tmp_path / "model.pt"))
+    assert last["step"] == 6 and (tmp_path / "model.pt").exists()
+
+
+@pytest.mark.parametrize("damage, message", [("half", "truncated"), ("empty", "truncated"),
+                                             ("model file", "a model file, not a training checkpoint")])
+def test_resume_from_a_damaged_checkpoint_says_so(stopped_run, tmp_path, capsys, damage, message):
+    shutil.copytree(stopped_run / "run", tmp_path / "run")
+    checkpoint = tmp_path / "run" / "checkpoint.pt"
+    if damage == "model file":
+        save_model(PolicyValueNet(ModelConfig(blocks=1, filters=8)), checkpoint)
+    else:
+        checkpoint.write_bytes(checkpoint.read_bytes()[:checkpoint.stat().st_size // 2 if damage == "half" else 0])
+    with pytest.raises(SystemExit) as stop:
+        train_main([*RUN, "--train", str(stopped_run / "train.npz"), "--out", str(tmp_path / "run"), "--resume"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "cannot resume" in err and message in err and "Traceback" not in err
+
+
 # ----------------------------------------------------------------- the environment
 def test_env_step_after_the_end_needs_a_reset():
     env = GoEnv(size=5)
@@ -365,3 +544,38 @@ def test_readme_test_command_prints_the_summary_line():
                          capture_output=True, text=True, cwd=root, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
     assert re.search(r"^1 passed", out.stdout, re.MULTILINE), out.stdout
+
+
+def built_parser(main, monkeypatch) -> argparse.ArgumentParser:
+    """The parser a command's ``main`` builds, caught at its ``parse_args`` call."""
+    class Built(Exception):
+        pass
+
+    def catch(self, *args, **kwargs):
+        raise Built(self)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", catch)
+    with pytest.raises(Built) as built:
+        main([])
+    return built.value.args[0]
+
+
+def with_subcommands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    subparsers = [a.choices for a in parser._actions if isinstance(a.choices, dict)]
+    return [parser] + [p for choices in subparsers for p in choices.values()]
+
+
+@pytest.mark.parametrize("main", [main, train_main, pack_main, evaluate_main, export_main, match_main, rnn_tools_main],
+                         ids=["gtp_server", "train", "pack", "evaluate", "export", "match", "rnn_tools"])
+def test_help_is_plain_text_and_shows_every_default(main, monkeypatch):
+    for parser in with_subcommands(built_parser(main, monkeypatch)):
+        text = parser.format_help()
+        assert "``" not in text and "::" not in text, text
+        flat = " ".join(text.split())
+        for action in parser._actions:
+            if not action.option_strings or action.help == argparse.SUPPRESS or isinstance(action.choices, dict):
+                continue
+            assert action.help, f"{parser.prog} {action.option_strings[0]} has no help"
+            shown = not (action.default is None or action.default is False or action.default in ([], argparse.SUPPRESS))
+            if shown and "(default" not in action.help:
+                assert f"(default: {action.default})" in flat, f"{parser.prog} {action.option_strings[0]}"

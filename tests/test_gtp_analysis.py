@@ -9,8 +9,7 @@ from gtp_session import GtpSession, make_tiny_model
 
 LZ_INFO = re.compile(r"info move ([A-HJ-Z]\d+|pass) visits (\d+) winrate (\d+) prior (\d+) lcb (\d+) order (\d+) "
                      r"pv((?: (?:[A-HJ-Z]\d+|pass))+)$")
-KATA_KEYS = ["move", "visits", "utility", "winrate", "scoreMean", "scoreStdev", "scoreLead", "scoreSelfplay", "prior",
-             "lcb", "utilityLcb", "order"]
+KATA_KEYS = ["move", "visits", "utility", "winrate", "prior", "lcb", "utilityLcb", "order"]
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Fuzzing the GTP server: thousands of random and mutated command lines and hundreds of mutated SGF files.
+"""Fuzzing the GTP server: thousands of random and mutated command lines, every command with every wrong arity and
+numbers at the limits of every type (with and without tree search), and hundreds of mutated SGF files.
 
 All input is sent at once (pipelined) and the output read to the end: every non-empty line must get exactly one
 well-formed response, in order, with its id echoed, and the server must exit normally at the end of input.
@@ -12,6 +13,7 @@ import re
 
 import pytest
 
+from gtp_server import Engine
 from gtp_session import GtpSession, make_tiny_model
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
@@ -111,8 +113,8 @@ def model(tmp_path_factory) -> str:
     return make_tiny_model(str(tmp_path_factory.mktemp("model") / "tiny.pt"))
 
 
-def run_session(model: str, cwd: str, lines: list[bytes]) -> list[tuple[bool, str | None, list[str]]]:
-    session = GtpSession(model, "--resign-threshold", "0", cwd=cwd)
+def run_session(model: str, cwd: str, lines: list[bytes], *options: str) -> list[tuple[bool, str | None, list[str]]]:
+    session = GtpSession(model, "--resign-threshold", "0", *options, cwd=cwd)
     session.send(b"\n".join(lines) + b"\n")
     session.proc.stdin.close()
     output = []
@@ -166,3 +168,44 @@ def test_mutated_sgf_files_for_loadsgf(model, tmp_path):
     loads = answers[0:600:2]
     assert sum(ok for ok, _, _ in loads) > 20  # some mutated files are still readable
     assert all(ok or body == ["cannot load file"] for ok, _, body in loads)
+
+
+# Numbers at the limits of the types a GTP argument is read as (int, float, vertex, colour), and what is almost one.
+EXTREMES = ["0", "-0", "1", "-1", "+5", "2147483647", "2147483648", "-2147483649", "4294967296", "9223372036854775807",
+            "9223372036854775808", "-9223372036854775809", "99999999999999999999", "9" * 400, "1.5", "-0.0", "1e308",
+            "1e309", "-1e309", "5e-324", "1e-400", "3.4028235e38", "nan", "NaN", "-nan", "inf", "-inf", "Infinity",
+            "0x1f", "1_000", "１２", "٣", "b", "w", "BLACK", "white", "pass", "resign", "A1", "a1", "T19", "Z25", "A26",
+            "T0", "I5", "interval", "maxmoves", "minmoves", "ownership", "true", "avoid", "allow", "rootInfo", "x"]
+ANALYSIS = ["lz-analyze", "kata-analyze", "lz-genmove_analyze", "kata-genmove_analyze"]
+
+
+def extreme_lines(rng: random.Random) -> list[bytes]:
+    """Every command (but quit) with 0 to 5 arguments drawn from ``EXTREMES``, under ordinary and extreme ids, with
+    analysis commands (extreme intervals and options) between them."""
+    commands = [name for name in Engine(None, 9).handlers if name != "quit"]
+    lines = []
+    for name in commands:
+        for arity in range(6):
+            for _ in range(3):
+                lines.append(" ".join([name] + [rng.choice(EXTREMES) for _ in range(arity)]))
+    lines += [f"{cid} name" for cid in ("0", "00", "2147483648", "9" * 400, "-1", "٣", "１")]
+    lines += ["boardsize 2", "genmove b", "boardsize 25", "genmove w", "kata-analyze b 1 ownership true",
+              "boardsize 7", "clear_board"] + ["genmove b", "genmove w", "kgs-genmove_cleanup b", "reg_genmove w"] * 5
+    rng.shuffle(lines)
+    for i in range(0, len(lines), 12):  # analysis interleaved, each stopped by the line after it
+        words = [rng.choice(ANALYSIS), rng.choice(["b", "w", ""]), rng.choice(["1", "0", "10", "9" * 30])]
+        words += [rng.choice(EXTREMES) for _ in range(rng.randint(0, 4))]
+        lines.insert(i, " ".join(w for w in words if w))
+    return ["boardsize 7".encode()] + [line.encode() for line in lines]
+
+
+@pytest.mark.parametrize("search", [["--playouts", "0"], ["--playouts", "6"]], ids=["no search", "search"])
+def test_every_command_with_every_arity_and_extreme_numbers(model, tmp_path, search):
+    lines = extreme_lines(random.Random(14))
+    answers = run_session(model, str(tmp_path), lines, *search)
+    assert len(answers) == len(lines) > 600
+    failures = [body[0] for ok, _, body in answers if not ok]
+    assert not [f for f in failures if f.startswith("internal error")]
+    assert sum(ok for ok, _, _ in answers) > 100  # not everything fails
+    moves = [body[0] for line, (ok, _, body) in zip(lines, answers) if ok and b"genmove" in line.split(b" ")[0]]
+    assert len(moves) >= 10  # the engine (with search: the tree) chose moves between the hostile lines
