@@ -4,10 +4,11 @@ Everything that trains or scores on game records (``policy.pack``, ``policy.eval
 reads through here, so a game is filtered, recognised as a repeat and given its split the same way everywhere:
 
 - ``DataFilter`` says which games to keep (board size, moves, handicap, rank, years, sources) and why one is not.
-- ``main_line_key`` is a 64-bit BLAKE2b hash of the board size, the setup stones and the moves. It is the same in
-  every process and Python version (unlike ``hash()``), and ``key_of_codes`` gives it from a pack's move codes.
+- ``main_line_key`` is a 64-bit BLAKE2b hash of the board size, the setup stones and the moves, written out as
+  text. It is the same in every process and Python version (unlike ``hash()``), and ``key_of_codes`` gives it
+  from a pack's move codes.
 - ``split_of`` gives a game's split from its key, so that every copy of a game lands in the same split whatever
-  the order of reading.
+  the order of reading. A split with a smaller test fraction is a part of one with a larger fraction.
 - ``UniqueReader`` reads games through ``goengine.archive.GameReader``, filters them, drops repeated main lines
   and counts every skip by reason.
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import multiprocessing as mp
-import struct
 from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence
@@ -80,28 +80,33 @@ def decode_moves(codes: np.ndarray) -> list[tuple[int, int]]:
     return [(WHITE if m & WHITE_FLAG else BLACK, m & ~WHITE_FLAG & 0xFFFF) for m in np.asarray(codes).tolist()]
 
 
-def key_of_codes(size: int, codes: np.ndarray, setup_black: Iterable[int] = (),
-                 setup_white: Iterable[int] = ()) -> int:
-    """The main-line key (an unsigned 64-bit integer) of a game given as move codes (``encode_moves``)."""
-    black, white = sorted(setup_black), sorted(setup_white)
-    digest = hashlib.blake2b(digest_size=8, person=b"go main line")
-    digest.update(struct.pack("<HHH", size, len(black), len(white)))
-    digest.update(np.asarray(black + white, dtype="<u2").tobytes())
-    digest.update(np.asarray(codes, dtype="<u2").tobytes())
-    return int.from_bytes(digest.digest(), "little")
+def _key(size: int, setup_black: Iterable[int], setup_white: Iterable[int],
+         moves: Iterable[tuple[int, int]]) -> int:
+    """BLAKE2b-64 (big-endian) of ``size|sorted black setup|sorted white setup|moves`` with Python's list and tuple
+    notation, e.g. ``19|[]|[]|[(1, 72), (2, 288)]``: plain ints, so the text is the same everywhere."""
+    black, white = sorted(int(p) for p in setup_black), sorted(int(p) for p in setup_white)
+    text = f"{int(size)}|{black}|{white}|{[(int(c), int(p)) for c, p in moves]}"
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
 def main_line_key(game: Game) -> int:
     """A hash of the board size, the setup stones and the moves: two records of one game share it."""
-    return key_of_codes(game.size, encode_moves(game.moves), game.setup_black, game.setup_white)
+    return _key(game.size, game.setup_black, game.setup_white, game.moves)
+
+
+def key_of_codes(size: int, codes: np.ndarray, setup_black: Iterable[int] = (),
+                 setup_white: Iterable[int] = ()) -> int:
+    """The main-line key (an unsigned 64-bit integer) of a game given as move codes (``encode_moves``)."""
+    return _key(size, setup_black, setup_white, decode_moves(codes))
 
 
 def split_of(key: int, fractions: Sequence[float] = (0.8, 0.1, 0.1)) -> str:
-    """'train', 'val' or 'test' for the game whose main-line key is ``key``, in the ``fractions`` given."""
-    u = (key >> 11) / 2 ** 53  # the key's top 53 bits, uniform in [0, 1)
-    if u < fractions[0]:
-        return "train"
-    return "val" if u < fractions[0] + fractions[1] else "test"
+    """'train', 'val' or 'test' for the game whose main-line key is ``key``, in the ``(train, val, test)``
+    ``fractions`` given (to 1/10,000). The test games come first along the hash, then the validation games."""
+    u = (key >> 8) % 10_000 / 10_000
+    if u < fractions[2]:
+        return "test"
+    return "val" if u < fractions[2] + fractions[1] else "train"
 
 
 def split_games(games: Iterable[Game], fractions: Sequence[float] = (0.8, 0.1, 0.1)) -> dict[str, list[Game]]:

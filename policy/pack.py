@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--source", action="append", default=[], help="keep sources containing this text")
     parser.add_argument("--exclude-source", action="append", default=[])
     parser.add_argument("--split", type=split_fractions, default=(0.98, 0.01, 0.01),
-                        help="train,val,test fractions by game (default 0.98,0.01,0.01)")
+                        help="train,val,test fractions by game, e.g. 0.98,0.01,0.01")
     parser.add_argument("--train-pack", help="a training pack (.npz): report how many packed games it holds")
     parser.add_argument("--drop-overlap", action="store_true",
                         help="with --train-pack: leave out the games it holds (skip reason 'in the training pack')")

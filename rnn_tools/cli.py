@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="SGF files, folders or archives (default: the task's archives under "
                    "--data)")
     p.add_argument("--data", default=os.environ.get(DATA_ENV),
-                   help=f"the shared data set's folder, read when no paths are given (default: ${DATA_ENV})")
+                   help=f"the shared data set's folder, read when no paths are given (${DATA_ENV} if not given)")
     p.add_argument("-o", "--out", help="model file to write (default for outcome/sentiment: rnn_tools/weights)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--every", type=int, help="use about one game in EVERY (sampled by hash)")
@@ -173,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model file (default: the shipped one)")
     p.add_argument("--every", type=int, default=1, help="use about one game in EVERY (sampled by hash)")
     p.add_argument("--split", choices=["train", "val", "test", "all"], default="test",
-                   help="the part of the games to score (default: test; all: every game, training games included)")
+                   help="the part of the games to score (all: every game, the training games included)")
     p.add_argument("--years", type=year_range,
                    help="outcome: only games dated in this range, e.g. 2020-2022 (undated games are left out)")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -413,3 +413,13 @@ def test_comments_read_the_policy_and_the_record():
     colon = [w for w, f in zip(words, feats) if f[-2]]
     assert colon == ["t"]  # the mark before a colon
     assert words.count("tomas") == 2 and len(words) == 6 + 2 + len(tokenize(game.comments[0]))
+
+
+def test_cli_train_without_paths_reads_the_data_folder_named(monkeypatch, capsys, tmp_path):
+    from rnn_tools.cli import main
+    monkeypatch.delenv("GOENGINE_DATA", raising=False)
+    assert main(["train", "outcome"]) == 2
+    assert "--data DIR" in capsys.readouterr().err
+    monkeypatch.setenv("GOENGINE_DATA", str(tmp_path))
+    assert main(["train", "outcome"]) == 2  # the archive is not under that folder
+    assert f"{tmp_path}/games/pro-1561-2022.tar.xz" in capsys.readouterr().err
