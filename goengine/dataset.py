@@ -204,8 +204,8 @@ class UniqueReader:
     it. ``exclude`` holds main-line keys to leave out, counted as ``exclude_reason`` (the games of a training
     pack, say). ``limit`` stops after that many games. ``workers > 1`` reads that many paths at once in forked
     processes (``accept`` must then be a module-level function). Without ``keep_comments`` the games come without
-    their comments, which take most of a record's memory. ``stats`` counts what was read and every skip by reason, ``duplicate main line``
-    included; ``sources`` has the same counts for each path.
+    their comments, which take most of a record's memory. ``stats`` counts what was read and every skip by reason,
+    ``duplicate main line`` included; ``sources`` has the same counts for each path.
     """
 
     def __init__(self, paths: str | Iterable[str], filt: DataFilter | None = None, *, accept: Accept | None = None,

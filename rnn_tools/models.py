@@ -285,7 +285,8 @@ class PointingSeq2Seq(Seq2Seq):
     ``extra["copy_features"] (B, C, G)`` and ``extra["copy_mask"] (B, C)``, True where a word stands) from their
     embedding and features; each word's target id gets its probability. A word outside the vocabulary (``<unk>``)
     is never copied: copying one unknown name would "predict" any other unknown word. A learned gate mixes the
-    softmax over the words with the two pointers (an example with no word to copy gets no record pointer). Without ``extra`` it is a plain ``Seq2Seq``; either pointer may be left out.
+    softmax over the words with the two pointers (an example with no word to copy gets no record pointer).
+    Without ``extra`` it is a plain ``Seq2Seq``; either pointer may be left out.
     ``columns`` / ``rows``: the target ids of the column letters (left to right) and of the row numbers (1 up).
     """
 
