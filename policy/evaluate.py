@@ -2,9 +2,10 @@
 
 Reports top-1 / top-5 accuracy, negative log-likelihood (of the masked policy), accuracy by game phase (moves
 1-50, 51-150, 151+), value-head accuracy on the game's result (also by phase), 95% intervals for top-1 and the
-value accuracy bootstrapped by game, and positions per second. PATH may be an SGF
-file, a folder or an archive; the shipped model is used when ``--weights`` is not given. ``--train-pack`` counts
-the evaluated games whose main line is in a training pack (``--refuse-overlap``: stop at the first one).
+value accuracy bootstrapped by game, and positions per second. PATH may be an SGF file, a folder or an archive
+(read through ``goengine.dataset``: a game stored twice is scored once) or a pack; the shipped model is used when
+``--weights`` is not given. ``--train-pack`` counts the evaluated games whose main line is in a training pack
+(``--refuse-overlap``: stop at the first one).
 """
 from __future__ import annotations
 
@@ -19,8 +20,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 
-from goengine.archive import GameReader
-from goengine.dataset import DataFilter, main_line_key, year_range
+from goengine.dataset import DataFilter, UniqueReader, main_line_key, year_range
 from goengine.features import board_features
 from goengine.game import Game, positions
 from goengine.stats import bootstrap_by_game
@@ -190,8 +190,8 @@ def main(argv: list[str] | None = None) -> dict:
     except (ValueError, OSError) as exc:
         parser.exit(2, f"error: {exc}\n")
     pack_paths = [p for p in args.paths if p.endswith(".npz")]
-    reader = GameReader([p for p in args.paths if not p.endswith(".npz")], size=args.size,
-                        accept=DataFilter(years=args.years).reason_to_skip)
+    reader = UniqueReader([p for p in args.paths if not p.endswith(".npz")],  # each main line scored once
+                          DataFilter(size=args.size, years=args.years), check_legal=False)
     keyed = itertools.chain(((main_line_key(g), g) for g in reader), *(_pack_games(p, args.max_games)
                                                                         for p in pack_paths))
     games = overlap.check(keyed) if overlap else (game for _, game in keyed)

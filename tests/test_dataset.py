@@ -192,9 +192,12 @@ def test_pack_and_evaluate_report_or_refuse_overlap(tmp_path, capsys):
     val_pack = str(tmp_path / "v" / "val.npz")
     code, out, err = run_main(evaluate.main, [val_pack, "--train-pack", train_pack, "--json"], capsys)
     assert code == 0 and json.loads(out)["in_train_pack"] == 3, err
+    (other_dir / "copy.sgf").write_bytes((other_dir / "g000.sgf").read_bytes())  # one game filed twice
     code, out, _ = run_main(evaluate.main, [str(other_dir), "--size", "9", "--train-pack", train_pack, "--json"],
                             capsys)
-    assert json.loads(out)["in_train_pack"] == 3  # an archive is checked game by game
+    result = json.loads(out)
+    assert result["in_train_pack"] == 3  # an archive is checked game by game
+    assert result["games"] == 6 and result["skipped"] == {"duplicate main line": 1}
     code, out, err = run_main(evaluate.main, [val_pack, "--train-pack", train_pack, "--refuse-overlap"], capsys)
     assert code == 1 and "is in the training pack" in err and not out
     code, out, _ = run_main(evaluate.main, [str(tmp_path / "v2" / "val.npz"), "--train-pack", train_pack,
