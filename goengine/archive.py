@@ -117,11 +117,13 @@ class GameReader:
 
     ``size``: keep only games of this board size (None keeps all). ``check_legal``: replay each game and skip it
     (reason ``illegal move``) at the first illegal move, or with ``on_illegal='truncate'`` keep the moves before it.
-    ``accept``: an extra filter, returning None to keep a game or a reason string to skip it.
+    ``accept``: an extra filter, returning None to keep a game or a reason string to skip it. ``select``: parse
+    only the files whose name it accepts (a sample of a large archive; the others are not counted).
     """
 
     def __init__(self, paths: str | Iterable[str], *, size: int | None = 19, check_legal: bool = False,
-                 on_illegal: str = "skip", accept: Callable[[Game], str | None] | None = None):
+                 on_illegal: str = "skip", accept: Callable[[Game], str | None] | None = None,
+                 select: Callable[[str], bool] | None = None):
         self.paths = [paths] if isinstance(paths, str) else list(paths)
         self.size = size
         self.check_legal = check_legal
@@ -129,6 +131,7 @@ class GameReader:
             raise ValueError("on_illegal must be 'skip' or 'truncate'")
         self.on_illegal = on_illegal
         self.accept = accept
+        self.select = select
         self.stats = ReadStats()
         self.illegal: list[str] = []  # "source: move N: reason" for games with an illegal move (capped)
 
@@ -138,6 +141,8 @@ class GameReader:
                 self.stats.error(f"{path}: no such file or directory", "unreadable file")
                 continue
             for name, data in iter_sgf_files(path):
+                if self.select is not None and not self.select(name):
+                    continue
                 self.stats.files += 1
                 if isinstance(data, Exception):
                     self.stats.error(f"{name}: cannot read: {data}", getattr(data, "reason", "unreadable file"))

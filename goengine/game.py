@@ -146,11 +146,6 @@ class Game:
             board.to_move = WHITE
         return board
 
-    def main_line_key(self) -> int:
-        """A hash of size, setup and moves, to find the same game stored twice."""
-        return hash((self.size, tuple(sorted(self.setup_black)), tuple(sorted(self.setup_white)),
-                     tuple(self.moves)))
-
 
 class ReplayError(ValueError):
     """A game could not be replayed: ``move_index`` is the 0-based index of the offending move."""

@@ -1,6 +1,6 @@
-"""Model files: weights plus the description needed to use them, loaded weights-only (no pickled code).
+"""Policy model files, in the project's model-file format (``policy.modelfile``), loaded weights-only.
 
-A model file is a ``torch.save`` of a plain dict: ``format``, ``format_version``, ``config`` (ModelConfig),
+A policy model file holds ``format`` (``goengine-policy``), ``format_version``, ``config`` (ModelConfig),
 ``features`` (plane-set name and version), ``board_size`` (the size it was trained on), ``data`` (training data
 summary), ``metrics``, ``weights_sha256`` (a checksum of the weights, checked on loading; files written before it
 have none) and ``state_dict``. Training checkpoints add ``optimizer``, ``step`` and RNG states.
@@ -8,60 +8,21 @@ Files are written to a temporary name and renamed, so a crash never leaves half 
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from pathlib import Path
-
-import torch
 
 from goengine.features import FeatureSet, feature_set, feature_set_for_planes
 
+from . import modelfile
 from .model import ModelConfig, PolicyValueNet
+from .modelfile import ModelFileError, atomic_save, nonfinite_weights, weights_checksum
+
+__all__ = ["ModelFileError", "atomic_save", "weights_checksum", "nonfinite_weights", "model_record", "save_model",
+           "read_record", "load_model", "model_from_record", "DEFAULT_WEIGHTS"]
 
 FORMAT = "goengine-policy"
 FORMAT_VERSION = 1
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "default.pt"
-
-
-class ModelFileError(ValueError):
-    """A model file that is missing, truncated, not a model, or does not match this code."""
-
-
-def atomic_save(obj: dict, path: str | os.PathLike) -> None:
-    """``torch.save`` to a temporary file in the same folder, then rename over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def weights_checksum(state_dict: dict) -> str:
-    """SHA-256 over the names and raw bytes of every tensor, in name order: a model file carries it, and a file
-    whose weights were changed after writing (a flipped byte, a torn copy) no longer matches."""
-    digest = hashlib.sha256()
-    for name in sorted(state_dict):
-        tensor = state_dict[name]
-        if not torch.is_tensor(tensor):
-            continue
-        digest.update(name.encode())
-        digest.update(str(tensor.dtype).encode())
-        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
-
-
-def nonfinite_weights(state_dict: dict) -> list[str]:
-    """Names of the floating-point tensors in ``state_dict`` that hold a NaN or an infinity."""
-    return [name for name, t in state_dict.items()
-            if torch.is_tensor(t) and t.is_floating_point() and not bool(torch.isfinite(t).all())]
 
 
 def model_record(model: PolicyValueNet, board_size: int = 19, data: dict | None = None,
@@ -72,14 +33,9 @@ def model_record(model: PolicyValueNet, board_size: int = 19, data: dict | None 
     features = features or feature_set_for_planes(model.config.in_planes)
     if features.num_planes != model.config.in_planes:
         raise ValueError(f"{features} does not fit a model that reads {model.config.in_planes} planes")
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    bad = nonfinite_weights(state)
-    if bad:
-        raise ValueError(f"the model's weights are not finite ({', '.join(bad[:3])}); nothing was written")
-    return {"format": FORMAT, "format_version": FORMAT_VERSION, "config": model.config.to_dict(),
-            "features": {"name": features.name, "version": features.version}, "board_size": board_size,
-            "data": dict(data or {}), "metrics": dict(metrics or {}), "weights_sha256": weights_checksum(state),
-            "state_dict": state}
+    return modelfile.record(FORMAT, FORMAT_VERSION, model.config.to_dict(), model.state_dict(),
+                            features={"name": features.name, "version": features.version}, board_size=board_size,
+                            data=dict(data or {}), metrics=dict(metrics or {}))
 
 
 def save_model(model: PolicyValueNet, path: str | os.PathLike, **description) -> None:
@@ -88,27 +44,7 @@ def save_model(model: PolicyValueNet, path: str | os.PathLike, **description) ->
 
 def read_record(path: str | os.PathLike) -> dict:
     """Load a model file's dict weights-only, with errors that say what is wrong with which file."""
-    path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"model file not found: {path}")
-    if path.is_dir():
-        raise ModelFileError(f"model path is a directory, not a file: {path}")
-    try:
-        record = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for truncated / foreign files
-        raise ModelFileError(f"cannot read model file {path}: it is truncated or not a model file ({exc.__class__.__name__})") from exc
-    if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise ModelFileError(f"{path} is not a {FORMAT} model file")
-    if record.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(f"{path} has format version {record.get('format_version')}, this code reads {FORMAT_VERSION}")
-    for key in ("config", "features", "state_dict"):
-        if key not in record:
-            raise ModelFileError(f"{path} lacks its {key!r} entry")
-    expected = record.get("weights_sha256")  # files written before checksums have none and still load
-    if expected is not None and (not isinstance(record["state_dict"], dict)
-                                 or weights_checksum(record["state_dict"]) != expected):
-        raise ModelFileError(f"{path}: the weights do not match the file's checksum; the file is corrupt")
-    return record
+    return modelfile.read(path, FORMAT, (FORMAT_VERSION,), required=("features",))
 
 
 def load_model(path: str | os.PathLike | None = None) -> tuple[PolicyValueNet, dict]:

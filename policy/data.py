@@ -1,8 +1,10 @@
-"""From SGF archives to training examples: filter, de-duplicate, split by game, pack, and sample batches.
+"""From SGF archives to training examples: pack games read through ``goengine.dataset``, and sample batches.
 
 A *pack* holds whole games as move sequences (``.npz``, zlib-compressed), about 260 bytes a game: positions are
-replayed to feature planes on the fly, so 200,000 games fit in well under 60 MB. Splits are made by game (a
-hash of the main line), never by position, and the games of one main line land in one split only.
+replayed to feature planes on the fly, so 200,000 games fit in well under 60 MB. Games are filtered,
+de-duplicated by main line and split by game (``goengine.dataset.split_of`` of the main-line key), never by
+position, so the copies of one main line land in one split only. Each pack also stores the main-line keys of its
+games, to find the games two packs share (``overlap``).
 
 Batches are a pure function of (seed, step): ``BatchSampler.batch(step)`` always returns the same examples,
 which makes a resumed run continue exactly where an interrupted one stopped, with any number of loader workers.
@@ -10,22 +12,23 @@ which makes a resumed run continue exactly where an interrupted one stopped, wit
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
-import zlib
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from goengine.archive import GameReader
-from goengine.board import BLACK, WHITE
+from goengine.atomic import atomic_write
+from goengine.board import BLACK
+from goengine.dataset import (SPLITS, WHITE_FLAG, DataFilter, UniqueReader, count_in, decode_moves, encode_moves,
+                              key_of_codes, main_line_key, split_of)
 from goengine.features import DEFAULT_FEATURES, FeatureSet
-from goengine.game import Game, Result, parse_rank
+from goengine.game import Game, Result
 from goengine.symmetry import move_permutation, transform_planes
 
-WHITE_FLAG = 1 << 15  # high bit of a packed move: played by White
-SPLITS = ("train", "val", "test")
+__all__ = ["SPLITS", "WHITE_FLAG", "DataFilter", "PackedGames", "build_packs", "overlap", "BatchSampler",
+           "fixed_examples", "decisive_winner", "value_target"]
+
+PACK_FILTER = DataFilter(min_moves=40, allow_handicap=False)  # ``build_packs``' filter when none is given
 
 
 def decisive_winner(result: Result) -> int:
@@ -34,60 +37,16 @@ def decisive_winner(result: Result) -> int:
 
 
 @dataclass
-class DataFilter:
-    """Which games to keep. ``None`` switches a criterion off."""
-    size: int = 19
-    min_moves: int = 40
-    min_rank: float | None = None  # both players at least this (9 = 9d, 10+ = pro), where recorded
-    allow_handicap: bool = False
-    years: tuple[int | None, int | None] = (None, None)  # inclusive date range, where recorded
-    exclude_years: tuple[int | None, int | None] | None = None  # e.g. keep a validation period out
-    sources: tuple[str, ...] = ()  # keep only games whose source path contains one of these
-    exclude_sources: tuple[str, ...] = ()
-
-    def reason_to_skip(self, game: Game) -> str | None:
-        if len(game.moves) < self.min_moves:
-            return f"fewer than {self.min_moves} moves"
-        if not self.allow_handicap and (game.handicap > 1 or game.setup_black or game.setup_white):
-            return "handicap or setup stones"
-        if self.min_rank is not None:
-            for rank in (parse_rank(game.info.black_rank), parse_rank(game.info.white_rank)):
-                if rank is not None and rank < self.min_rank:
-                    return "rank below minimum"
-        year = game.info.year
-        lo, hi = self.years
-        if (lo is not None or hi is not None) and year is None:
-            return "no date"
-        if year is not None and ((lo is not None and year < lo) or (hi is not None and year > hi)):
-            return "outside date range"
-        if self.exclude_years and year is not None:
-            elo, ehi = self.exclude_years
-            if (elo is None or year >= elo) and (ehi is None or year <= ehi):
-                return "in excluded date range"
-        if self.sources and not any(s in game.source for s in self.sources):
-            return "source not selected"
-        if any(s in game.source for s in self.exclude_sources):
-            return "source excluded"
-        return None
-
-
-def split_of(key: int, fractions: tuple[float, float, float] = (0.98, 0.01, 0.01)) -> str:
-    """Deterministic split of a game by its main-line key."""
-    u = (zlib.crc32(key.to_bytes(8, "little", signed=True)) & 0xFFFFFFFF) / 2 ** 32
-    if u < fractions[0]:
-        return "train"
-    return "val" if u < fractions[0] + fractions[1] else "test"
-
-
-@dataclass
 class PackedGames:
-    """Games as flat arrays: ``moves`` (uint16, point | WHITE_FLAG), ``offsets`` (G+1), results and komi."""
+    """Games as flat arrays: ``moves`` (uint16 codes, ``goengine.dataset.encode_moves``), ``offsets`` (G+1),
+    results, komi and the games' main-line keys (``keys``; None for packs written before keys were stored)."""
     size: int
     moves: np.ndarray
     offsets: np.ndarray
     winner: np.ndarray  # int8: 1 Black, 2 White, 0 none / draw
     komi: np.ndarray  # float32, NaN when unknown
     summary: dict = field(default_factory=dict)
+    keys: np.ndarray | None = None  # uint64 main-line keys
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -97,8 +56,7 @@ class PackedGames:
         return int(self.offsets[-1])
 
     def game_moves(self, i: int) -> list[tuple[int, int]]:
-        raw = self.moves[self.offsets[i]:self.offsets[i + 1]]
-        return [(WHITE if m & WHITE_FLAG else BLACK, int(m & ~WHITE_FLAG & 0xFFFF)) for m in raw.tolist()]
+        return decode_moves(self.moves[self.offsets[i]:self.offsets[i + 1]])
 
     def game(self, i: int) -> Game:
         g = Game(size=self.size, moves=self.game_moves(i))
@@ -109,16 +67,24 @@ class PackedGames:
         g.komi = None if np.isnan(k) else k
         return g
 
+    def main_line_keys(self) -> np.ndarray:
+        """The main-line key of every game: stored in the pack, or for an older pack computed from its moves
+        (exact for the games without setup stones, which is all of a pack made without ``--allow-handicap``)."""
+        if self.keys is not None:
+            return self.keys
+        return np.array([key_of_codes(self.size, self.moves[self.offsets[i]:self.offsets[i + 1]])
+                         for i in range(len(self))], dtype=np.uint64)
+
     @classmethod
     def from_games(cls, games: list[Game], size: int, summary: dict | None = None) -> "PackedGames":
         lengths = np.array([len(g.moves) for g in games], dtype=np.int64)
         offsets = np.zeros(len(games) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        moves = np.fromiter((p | (WHITE_FLAG if c == WHITE else 0) for g in games for c, p in g.moves),
-                            dtype=np.uint16, count=int(offsets[-1]))
+        moves = np.concatenate([encode_moves(g.moves) for g in games]) if games else np.zeros(0, np.uint16)
         winner = np.array([decisive_winner(g.info.result) for g in games], dtype=np.int8)
         komi = np.array([np.nan if g.komi is None else g.komi for g in games], dtype=np.float32)
-        return cls(size, moves, offsets, winner, komi, dict(summary or {}))
+        keys = np.array([main_line_key(g) for g in games], dtype=np.uint64)
+        return cls(size, moves, offsets, winner, komi, dict(summary or {}), keys)
 
     def subset(self, index: np.ndarray) -> "PackedGames":
         parts = [self.moves[self.offsets[i]:self.offsets[i + 1]] for i in index]
@@ -126,16 +92,14 @@ class PackedGames:
         offsets = np.zeros(len(parts) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         moves = np.concatenate(parts) if parts else np.zeros(0, np.uint16)
-        return PackedGames(self.size, moves, offsets, self.winner[index], self.komi[index], dict(self.summary))
+        keys = None if self.keys is None else self.keys[index]
+        return PackedGames(self.size, moves, offsets, self.winner[index], self.komi[index], dict(self.summary), keys)
 
     def save(self, path: str | Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez_compressed(tmp, size=np.int64(self.size), moves=self.moves, offsets=self.offsets,
-                            winner=self.winner, komi=self.komi,
-                            summary=np.frombuffer(json.dumps(self.summary).encode(), dtype=np.uint8))
-        tmp.replace(path)
+        arrays = {"size": np.int64(self.size), "moves": self.moves, "offsets": self.offsets, "winner": self.winner,
+                  "komi": self.komi, "keys": self.main_line_keys(),
+                  "summary": np.frombuffer(json.dumps(self.summary).encode(), dtype=np.uint8)}
+        atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
 
     @classmethod
     def load(cls, path: str | Path) -> "PackedGames":
@@ -145,60 +109,41 @@ class PackedGames:
         try:
             with np.load(path) as z:
                 return cls(int(z["size"]), z["moves"], z["offsets"], z["winner"], z["komi"],
-                           json.loads(bytes(z["summary"]).decode()))
+                           json.loads(bytes(z["summary"]).decode()), z["keys"] if "keys" in z.files else None)
         except (ValueError, KeyError, OSError, EOFError) as exc:
             raise ValueError(f"{path} is not a readable game pack: {exc}") from exc
 
 
-def _read_source(args: tuple[str, DataFilter]) -> tuple[str, list[Game], dict]:
-    path, filt = args
-    reader = GameReader(path, size=filt.size, check_legal=True, accept=filt.reason_to_skip)
-    games = []
-    for game in reader:
-        game.comments = {}
-        games.append(game)
-    stats = reader.stats
-    return path, games, {"files": stats.files, "read": stats.games_read, "kept": stats.games_kept,
-                         "skipped": dict(stats.skipped)}
+def overlap(pack: PackedGames, reference: PackedGames) -> int:
+    """How many games of ``pack`` have their main line in ``reference`` (a training pack, say)."""
+    return count_in(pack.main_line_keys(), reference.main_line_keys())
 
 
 def build_packs(paths: list[str], out_dir: str | Path, filt: DataFilter | None = None,
                 fractions: tuple[float, float, float] = (0.98, 0.01, 0.01), workers: int = 2,
-                progress: bool = True) -> dict:
-    """Read ``paths`` (archives, folders, files) in parallel, filter, de-duplicate by main line, split by game,
-    and write ``train.npz``, ``val.npz``, ``test.npz`` under ``out_dir``. Returns the summary (also in each pack).
-    """
+                progress: bool = True, exclude: PackedGames | None = None) -> dict:
+    """Read ``paths`` (archives, folders, files) in parallel through ``goengine.dataset.UniqueReader`` (filter,
+    legal games only, de-duplication by main line), split by game, and write ``train.npz``, ``val.npz`` and
+    ``test.npz`` under ``out_dir``. ``exclude``: a pack whose games are left out (skip reason ``in the training
+    pack``). Returns the summary (also in each pack): counts per source, skips by reason, games and positions
+    per split."""
     from tqdm import tqdm
-    filt = filt or DataFilter()
-    out_dir = Path(out_dir)
-    seen: set[int] = set()
+    filt = filt or PACK_FILTER
+    if filt.size is None:
+        raise ValueError("a pack holds games of one board size: set the filter's size")
+    reader = UniqueReader(paths, filt, check_legal=True, workers=workers, keep_comments=False,
+                          exclude=() if exclude is None else exclude.main_line_keys().tolist(),
+                          exclude_reason="in the training pack")
     by_split: dict[str, list[Game]] = {s: [] for s in SPLITS}
-    per_source, skipped = {}, Counter()
-    ctx = mp.get_context("fork") if workers > 1 else None
-    jobs = [(p, filt) for p in paths]
-    results = ctx.Pool(workers).imap_unordered(_read_source, jobs) if ctx else map(_read_source, jobs)
-    bar = tqdm(total=len(paths), desc="reading", unit="source", disable=not progress)
-    for path, games, stats in results:
-        dups = 0
-        for game in games:
-            key = game.main_line_key()
-            if key in seen:
-                dups += 1
-                continue
-            seen.add(key)
-            by_split[split_of(key, fractions)].append(game)
-        stats["duplicates"] = dups
-        skipped.update(stats["skipped"])
-        skipped["duplicate main line"] += dups
-        per_source[path] = stats
-        bar.update(1)
-        bar.set_postfix(games=sum(len(v) for v in by_split.values()))
-    bar.close()
-    summary = {"sources": per_source, "filter": asdict(filt), "skipped": dict(skipped),
-               "games": {s: len(g) for s, g in by_split.items()},
+    with tqdm(desc="reading", unit=" games", disable=not progress) as bar:
+        for game in reader:
+            by_split[split_of(main_line_key(game), fractions)].append(game)
+            bar.update(1)
+    summary = {"sources": reader.sources, "filter": asdict(filt), "fractions": list(fractions),
+               "skipped": dict(reader.stats.skipped), "games": {s: len(g) for s, g in by_split.items()},
                "positions": {s: sum(len(x.moves) for x in g) for s, g in by_split.items()}}
     for split, games in by_split.items():
-        PackedGames.from_games(games, filt.size, dict(summary, split=split)).save(out_dir / f"{split}.npz")
+        PackedGames.from_games(games, filt.size, dict(summary, split=split)).save(Path(out_dir) / f"{split}.npz")
     return summary
 
 

@@ -2,8 +2,10 @@
 
 Reports top-1 / top-5 accuracy, negative log-likelihood (of the masked policy), accuracy by game phase (moves
 1-50, 51-150, 151+), value-head accuracy on the game's result (also by phase), 95% intervals for top-1 and the
-value accuracy bootstrapped by game, and positions per second. PATH may be an SGF
-file, a folder or an archive; the shipped model is used when ``--weights`` is not given.
+value accuracy bootstrapped by game, and positions per second. PATH may be an SGF file, a folder or an archive
+(read through ``goengine.dataset``: a game stored twice is scored once) or a pack; the shipped model is used when
+``--weights`` is not given. ``--train-pack`` counts the evaluated games whose main line is in a training pack
+(``--refuse-overlap``: stop at the first one).
 """
 from __future__ import annotations
 
@@ -12,18 +14,17 @@ import json
 import os
 import sys
 import time
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 import torch
 
-from goengine.archive import GameReader
 from goengine.cli import command_parser
+from goengine.dataset import DataFilter, UniqueReader, main_line_key, year_range
 from goengine.game import Game, positions
 from goengine.stats import bootstrap_by_game
 
-from .data import DataFilter, PackedGames, decisive_winner, value_target
-from .pack import year_range
+from .data import PackedGames, decisive_winner, value_target
 from .inference import Policy
 
 PHASES = (("1-50", 1, 50), ("51-150", 51, 150), ("151+", 151, 10 ** 9))
@@ -126,13 +127,36 @@ def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
     return tally.result(time.time() - t0, count)
 
 
-def _pack_games(path: str, sample: int | None) -> Iterable[Game]:
-    """The games of a pack, or a fixed random sample of ``sample`` of them."""
+def _pack_games(path: str, sample: int | None) -> Iterator[tuple[int, Game]]:
+    """(main-line key, game) for the games of a pack, or a fixed random sample of ``sample`` of them."""
     pack = PackedGames.load(path)
+    keys = pack.main_line_keys()
     order = np.arange(len(pack))
     if sample and sample < len(pack):
         order = np.sort(np.random.default_rng(0).choice(len(pack), size=sample, replace=False))
-    return (pack.game(int(i)) for i in order)
+    return ((int(keys[i]), pack.game(int(i))) for i in order)
+
+
+class TrainOverlap:
+    """Counts the evaluated games whose main line is in a training pack; with ``refuse``, stops at the first."""
+
+    def __init__(self, path: str, refuse: bool = False):
+        self.path, self.refuse = path, refuse
+        self.keys = set(PackedGames.load(path).main_line_keys().tolist())
+        self.games = 0
+
+    def check(self, keyed: Iterable[tuple[int, Game]]) -> Iterator[Game]:
+        """The games of ``keyed`` ((key, game) pairs), counting those in the training pack."""
+        for key, game in keyed:
+            if key in self.keys:
+                if self.refuse:
+                    raise OverlapError(f"{game.source or 'a packed game'} is in the training pack {self.path}")
+                self.games += 1
+            yield game
+
+
+class OverlapError(Exception):
+    """An evaluated game is in the training pack and ``--refuse-overlap`` was given."""
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -143,11 +167,17 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--size", type=int, default=19, help="evaluate games of this board size")
-    parser.add_argument("--years", help="only games dated in this range, e.g. 2020-2022")
+    parser.add_argument("--years", type=year_range,
+                        help="only games dated in this range, e.g. 2020-2022 (undated games are left out)")
     parser.add_argument("--max-games", type=int, help="stop after this many games (from a pack: a random sample)")
     parser.add_argument("--max-positions", type=int, help="stop after this many positions")
+    parser.add_argument("--train-pack", help="a training pack (.npz): count the evaluated games it holds")
+    parser.add_argument("--refuse-overlap", action="store_true",
+                        help="with --train-pack: stop with an error at the first evaluated game it holds")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = parser.parse_args(argv)
+    if args.refuse_overlap and not args.train_pack:
+        parser.error("--refuse-overlap needs --train-pack")
     missing = [p for p in args.paths if not os.path.exists(p)]
     if missing:
         parser.error(f"no such file or directory: {', '.join(missing)}")
@@ -155,19 +185,24 @@ def main(argv: list[str] | None = None) -> dict:
         torch.set_num_threads(args.threads)
     try:
         policy = Policy.load(args.weights, args.device)
+        overlap = TrainOverlap(args.train_pack, args.refuse_overlap) if args.train_pack else None
     except (ValueError, OSError) as exc:
         parser.exit(2, f"error: {exc}\n")
-    accept = None
-    if args.years:
-        filt = DataFilter(min_moves=0, allow_handicap=True, years=year_range(args.years))
-        accept = filt.reason_to_skip
     pack_paths = [p for p in args.paths if p.endswith(".npz")]
-    reader = GameReader([p for p in args.paths if not p.endswith(".npz")], size=args.size, accept=accept)
-    games = itertools.chain(reader, *(_pack_games(p, args.max_games) for p in pack_paths))
+    reader = UniqueReader([p for p in args.paths if not p.endswith(".npz")],  # each main line scored once
+                          DataFilter(size=args.size, years=args.years), check_legal=False)
+    keyed = itertools.chain(((main_line_key(g), g) for g in reader), *(_pack_games(p, args.max_games)
+                                                                        for p in pack_paths))
+    games = overlap.check(keyed) if overlap else (game for _, game in keyed)
     if args.max_games:
         games = itertools.islice(games, args.max_games)
-    metrics = evaluate_games(policy, games, max_positions=args.max_positions)
+    try:
+        metrics = evaluate_games(policy, games, max_positions=args.max_positions)
+    except OverlapError as exc:
+        parser.exit(1, f"error: {exc}; nothing was scored (--refuse-overlap)\n")
     metrics["skipped"] = dict(reader.stats.skipped)
+    if overlap:
+        metrics["in_train_pack"] = overlap.games
     if not metrics["positions"]:
         parser.exit(1, f"error: no positions to evaluate in {' '.join(args.paths)}\n{reader.stats.summary()}\n")
     if args.json:
@@ -187,6 +222,8 @@ def main(argv: list[str] | None = None) -> dict:
             by_phase = ", ".join(f"{k} {v:.4f}" for k, v in metrics["value_accuracy_by_phase"].items() if v is not None)
             print(f"value head accuracy on results: {va:.4f} (95% CI {lo:.4f}-{hi:.4f}); by phase {by_phase}")
         print(f"{metrics['positions_per_s']:.0f} positions/s")
+        if overlap:
+            print(f"{overlap.games} of the {metrics['games']} games are in the training pack {args.train_pack}")
         if reader.stats.skipped:
             print(reader.stats.summary(), file=sys.stderr)
     return metrics

@@ -1,8 +1,10 @@
 """``python -m rnn_tools``: train and evaluate the tasks, annotate an SGF, comment on a move, draw figures.
 
 Tasks: outcome (1), sentiment (2), tagging (3a), terms (3b), commentary (4a),
-comments (4b), movelm (5). Paths may be SGF files, folders or
-archives; without paths ``train`` reads the shared data set. Every command is a thin call into the library.
+comments (4b), movelm (5). Paths may be SGF files, folders or archives; without paths ``train`` reads the task's
+archives of the shared data set, found under ``--data DIR`` or the folder named by ``$GOENGINE_DATA``.
+``evaluate`` scores the test split of the games given (``--split`` for another part, or ``all``). Every command is
+a thin call into the library.
 """
 from __future__ import annotations
 
@@ -14,29 +16,30 @@ import sys
 import torch
 
 from goengine.cli import HelpFormatter, command_parser
-from policy.pack import year_range
+from goengine.dataset import year_range
 
 WEIGHTS = os.path.join(os.path.dirname(__file__), "weights")
-_SHARED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
-GAMES = os.path.join(_SHARED, "games")
-COMMENTARY = os.path.join(_SHARED, "commentary")
-PRO = os.path.join(GAMES, "pro-1561-2022.tar.xz")
-DEFAULT_PATHS = {
+DATA_ENV = "GOENGINE_DATA"  # the folder of the shared data set (holding games/ and commentary/)
+PRO = "games/pro-1561-2022.tar.xz"
+REVIEWS, ZH_COMMENTARY = "commentary/en-gtl-reviews.tar.xz", "commentary/zh-pro-commentary.tar.xz"
+DEFAULT_PATHS = {  # each task's archives, under the data folder
     "outcome": [PRO],
-    "sentiment": [os.path.join(COMMENTARY, "en-gtl-reviews.tar.xz"),
-                  os.path.join(COMMENTARY, "zh-pro-commentary.tar.xz")],
+    "sentiment": [REVIEWS, ZH_COMMENTARY],
     "tagging": [PRO],
-    "terms": [os.path.join(COMMENTARY, "en-gtl-reviews.tar.xz")],
+    "terms": [REVIEWS],
     "commentary": [PRO],
-    "comments": [os.path.join(COMMENTARY, "en-gtl-reviews.tar.xz"),
-                 os.path.join(COMMENTARY, "zh-pro-commentary.tar.xz")],
+    "comments": [REVIEWS, ZH_COMMENTARY],
     "movelm": [PRO],
 }
 SHIPPED = {"outcome": os.path.join(WEIGHTS, "outcome.pt"), "sentiment": os.path.join(WEIGHTS, "sentiment.pt")}
 
 
-def _paths(task: str, given: list[str]) -> list[str]:
-    paths = given or DEFAULT_PATHS[task]
+def _paths(task: str, given: list[str], data: str | None = None) -> list[str]:
+    """The paths given, or else the task's archives under the data folder ``data``."""
+    if not given and not data:
+        raise ValueError(f"no game records given: name them, or give --data DIR (or set {DATA_ENV}) for the "
+                         f"shared data set ({', '.join(DEFAULT_PATHS[task])} under it)")
+    paths = given or [os.path.join(data, p) for p in DEFAULT_PATHS[task]]
     missing = [p for p in paths if not os.path.exists(p)]
     if missing:
         raise ValueError(f"no such file or folder: {', '.join(missing)}")
@@ -51,12 +54,12 @@ def _print(report: dict, as_json: bool) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    paths = _paths(args.task, args.paths)
+    paths = _paths(args.task, args.paths, args.data)
     common = {"progress": not args.quiet, "seed": args.seed}
     if args.task == "outcome":
         from .outcome import train
         report = train(paths, args.out or SHIPPED["outcome"], every=args.every or 10, limit=args.limit,
-                       epochs=args.epochs or 6, members=args.members, years=year_range(args.years),
+                       epochs=args.epochs or 6, members=args.members, years=args.years,
                        value_net=args.value_net,
                        checkpoint=args.checkpoint, cache=args.cache, **common)["test"]
     elif args.task == "sentiment":
@@ -88,13 +91,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     paths = _paths(args.task, args.paths)
+    split = None if args.split == "all" else args.split
     if args.task == "outcome":
         from .outcome import evaluate
-        report = evaluate(paths, args.model or SHIPPED["outcome"], every=args.every, split=args.split,
-                          years=year_range(args.years), progress=not args.json)
+        report = evaluate(paths, args.model or SHIPPED["outcome"], every=args.every, split=split,
+                          years=args.years, progress=not args.json)
     else:
         from .sentiment import evaluate
-        report = evaluate(paths, args.model or SHIPPED["sentiment"], split=args.split)
+        report = evaluate(paths, args.model or SHIPPED["sentiment"], split=split)
     _print(report, args.json)
     return 0
 
@@ -143,13 +147,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a task's model (and score it on the held-out games)",
                        formatter_class=HelpFormatter)
     p.add_argument("task", choices=sorted(DEFAULT_PATHS), help="the task's model to train")
-    p.add_argument("paths", nargs="*", help="SGF files, folders or archives (default: the shared data set)")
+    p.add_argument("paths", nargs="*", help="SGF files, folders or archives (default: the task's archives under "
+                   "--data)")
+    p.add_argument("--data", default=os.environ.get(DATA_ENV),
+                   help=f"the shared data set's folder, read when no paths are given (${DATA_ENV} if not given)")
     p.add_argument("-o", "--out", help="model file to write (default for outcome/sentiment: rnn_tools/weights)")
     p.add_argument("--epochs", type=int, help="passes over the training games (default: the task's measured run)")
     p.add_argument("--every", type=int,
                    help="use about one game in EVERY, sampled by hash (default: the task's measured run)")
     p.add_argument("--limit", type=int, help="stop after this many games")
-    p.add_argument("--years", help="outcome: only games dated in this range, e.g. 2020-2022 or 2020-")
+    p.add_argument("--years", type=year_range,
+                   help="outcome: only games dated in this range, e.g. 2020-2022 or 2020- (undated games are left out)")
     p.add_argument("--value-net", help="outcome: policy model file whose value head is a feature (default: shipped)")
     p.add_argument("--members", type=int, default=5, help="outcome: LSTMs in the ensemble")
     p.add_argument("--input", choices=["board", "flat"], default="board",
@@ -168,8 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", help="SGF files, folders or archives")
     p.add_argument("--model", help="model file (default: the shipped one)")
     p.add_argument("--every", type=int, default=1, help="use about one game in EVERY (sampled by hash)")
-    p.add_argument("--split", choices=["train", "valid", "test"], help="score only this part of the split")
-    p.add_argument("--years", help="outcome: only games dated in this range, e.g. 2020-2022")
+    p.add_argument("--split", choices=["train", "val", "test", "all"], default="test",
+                   help="the part of the games to score (all: every game, the training games included)")
+    p.add_argument("--years", type=year_range,
+                   help="outcome: only games dated in this range, e.g. 2020-2022 (undated games are left out)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_evaluate)
 

@@ -15,10 +15,11 @@ import torch
 from torch import nn
 
 from goengine.board import BLACK, Board, neighbor_table
+from goengine.dataset import DataFilter
 from goengine.game import Game, positions
 
 from .commentator import TEMPLATES, event, render
-from .data import by_split, iter_batches, read_unique
+from .data import iter_batches, read_split
 from .encoding import PAD_ID, MoveVocab, TextVocab, pad_batch
 from .models import Seq2Seq
 from .training import fit
@@ -100,8 +101,8 @@ def _facts(board, color: int, point: int) -> np.ndarray:
 
 def build(paths: list[str], every: int, per_game: int, size: int = 19, seed: int = 0) -> dict[str, list[dict]]:
     rng = random.Random(seed)
-    games, _ = read_unique(paths, every=every, size=size)
-    return {k: [e for g in v for e in game_examples(g, per_game, rng)] for k, v in by_split(games).items()}
+    parts, _ = read_split(paths, DataFilter(size=size), every=every)
+    return {k: [e for g in v for e in game_examples(g, per_game, rng)] for k, v in parts.items()}
 
 
 def collate(vocab: TextVocab, batch: list[dict]):

@@ -28,11 +28,12 @@ import torch
 from torch import nn
 
 from goengine.board import EMPTY, IllegalMove
+from goengine.dataset import DataFilter
 from goengine.game import Game
 from policy.inference import Policy
 
 from .commentary import N_FEATURES, move_source, replay_events, source_vocab_size
-from .data import by_split, iter_batches, read_unique
+from .data import iter_batches, read_split
 from .encoding import PAD_ID, MoveVocab, TextVocab, pad_batch, tokenize
 from .models import PointingSeq2Seq, Seq2Seq
 from .sentiment import accept_commented, is_chinese
@@ -318,17 +319,17 @@ def train_and_score(paths: list[str], *, every: int = 8, epochs: int = 5, tune_e
     it memorises the sources instead. With ``pointer`` the game-reading model also copies from the game: board
     points, move numbers and the record's header (``PointingSeq2Seq``); the board pointer reads the moves of the
     policy network ``policy_model`` (the shipped one by default). ``saving`` tells which tokens the game helps."""
-    games, stats = read_unique(paths, every=every, size=size, check_legal=False, accept=accept_commented)
+    games, stats = read_split(paths, DataFilter(size=size), every=every, check_legal=False, accept=accept_commented)
     policy = Policy.load(policy_model)
-    parts = {k: [e for g in v for e in comment_examples(g, policy)] for k, v in by_split(games).items()}
+    parts = {k: [e for g in v for e in comment_examples(g, policy)] for k, v in games.items()}
     rng = np.random.default_rng(seed)
     train_ex = parts["train"]
     if len(train_ex) > max_train:
         train_ex = [train_ex[i] for i in rng.choice(len(train_ex), max_train, replace=False)]
-    if not train_ex or not parts["test"] or not parts["valid"]:
+    if not train_ex or not parts["test"] or not parts["val"]:
         raise ValueError("too few commented games to train, validate and test on")
     test = [parts["test"][i] for i in rng.permutation(len(parts["test"]))[:test_examples]]
-    valid = [parts["valid"][i] for i in rng.permutation(len(parts["valid"]))[:test_examples]]
+    valid = [parts["val"][i] for i in rng.permutation(len(parts["val"]))[:test_examples]]
     vocab = TextVocab.build((e["target"] for e in train_ex), max_size=20000, min_freq=3)
     names = [t for group in point_names(size) for t in group]
     vocab = TextVocab(vocab.itos + [t for t in names if t not in vocab.stoi])  # every point can be named

@@ -11,7 +11,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .cells import make_recurrent, reverse_padded
-from .encoding import BOS_ID, EOS_ID, PAD_ID, length_mask, one_hot
+from .encoding import BOS_ID, EOS_ID, PAD_ID, UNK_ID, length_mask, one_hot
 
 BUILTIN = {"elman": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -283,8 +283,10 @@ class PointingSeq2Seq(Seq2Seq):
     their points; after a column letter, the row numbers get the probabilities of that column's points.
     A second attention scores the record's words (``extra["copy_ids"] (B, C)``: their target ids, with
     ``extra["copy_features"] (B, C, G)`` and ``extra["copy_mask"] (B, C)``, True where a word stands) from their
-    embedding and features; each word's target id gets its probability. A learned gate mixes the softmax over the
-    words with the two pointers. Without ``extra`` it is a plain ``Seq2Seq``; either pointer may be left out.
+    embedding and features; each word's target id gets its probability. A word outside the vocabulary (``<unk>``)
+    is never copied: copying one unknown name would "predict" any other unknown word. A learned gate mixes the
+    softmax over the words with the two pointers (an example with no word to copy gets no record pointer).
+    Without ``extra`` it is a plain ``Seq2Seq``; either pointer may be left out.
     ``columns`` / ``rows``: the target ids of the column letters (left to right) and of the row numbers (1 up).
     """
 
@@ -331,9 +333,8 @@ class PointingSeq2Seq(Seq2Seq):
         if extra.get("copy_ids") is not None:
             words = self.tgt_embed(extra["copy_ids"])
             out["copy_keys"] = self.copy_proj(torch.cat([extra["copy_features"], words], dim=-1))
-            out["copy_ids"], out["copy_mask"] = extra["copy_ids"], extra["copy_mask"]
-            if not bool(out["copy_mask"].any(-1).all()):
-                raise ValueError("every example needs at least one word of the record to copy")
+            out["copy_ids"] = extra["copy_ids"]
+            out["copy_mask"] = extra["copy_mask"] & (extra["copy_ids"] != UNK_ID)
         return out or None
 
     def step(self, token: Tensor, state: Tensor, keys: Tensor, mask: Tensor,
@@ -343,15 +344,17 @@ class PointingSeq2Seq(Seq2Seq):
             return super().step(token, state, keys, mask)
         h, state, weights = self.decode(token, state, keys, mask)
         words = torch.softmax(self.out(self.drop(h)), dim=-1)
-        gate_logits = self.gate(h)
-        missing = torch.tensor([False, "points" not in extra, "copy_keys" not in extra], device=h.device)
-        gate = torch.softmax(gate_logits.masked_fill(missing, float("-inf")), dim=-1)
+        copyable = extra["copy_mask"].any(-1) if "copy_keys" in extra else torch.zeros(len(h), dtype=torch.bool)
+        missing = torch.stack([torch.zeros_like(copyable), torch.full_like(copyable, "points" not in extra),
+                               ~copyable], dim=1).to(h.device)
+        gate = torch.softmax(self.gate(h).masked_fill(missing, float("-inf")), dim=-1)
         mixed = gate[:, :1] * words
         if "points" in extra:
             mixed = mixed + gate[:, 1:2] * self._board_copy(token, h, extra["points"], words)
         if "copy_keys" in extra:
             scores = self.copy_score(torch.tanh(extra["copy_keys"] + self.copy_query(h)[:, None]))[..., 0]
-            attn = torch.softmax(scores.masked_fill(~extra["copy_mask"], float("-inf")), dim=-1)
+            hidden = ~extra["copy_mask"] & copyable[:, None]  # a row with nothing to copy stays finite, gated off
+            attn = torch.softmax(scores.masked_fill(hidden, float("-inf")), dim=-1)
             mixed = mixed + gate[:, 2:3] * torch.zeros_like(words).scatter_add(1, extra["copy_ids"], attn)
         return torch.log(mixed.clamp(min=1e-12)), state, weights
 

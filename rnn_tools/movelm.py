@@ -13,9 +13,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from goengine.dataset import DataFilter
 from goengine.game import Game
 
-from .data import by_split, iter_batches, read_unique
+from .data import iter_batches, read_split
 from .encoding import BOS_ID, PAD_ID, MoveVocab, pad_batch
 from .models import SequenceTagger
 from .training import fit, save_model
@@ -84,8 +85,7 @@ def train(paths: list[str], out: str | None = None, *, every: int = 15, epochs: 
           size: int = 19, checkpoint: str | None = None, compare_cnn: bool = True, progress: bool = True,
           seed: int = 0) -> dict:
     torch.manual_seed(seed)
-    games, _ = read_unique(paths, every=every, size=size)
-    split_games = by_split(games)
+    split_games, _ = read_split(paths, DataFilter(size=size), every=every)
     parts = {k: sequences(v) for k, v in split_games.items()}
     if not parts["train"]:
         raise ValueError("no usable games to train on")

@@ -17,10 +17,11 @@ from torch import nn
 from tqdm import tqdm
 
 from goengine.board import BLACK, WHITE
+from goengine.dataset import DataFilter, YearRange
 from goengine.game import Game, positions_after
 from policy.checkpoint import DEFAULT_WEIGHTS, features_of, model_from_record, read_record
 
-from .data import by_split, iter_batches, read_unique
+from .data import iter_batches, read_split
 from .encoding import MoveVocab, pad_batch
 from .metrics import accuracy, roc_auc
 from .models import ProbabilityAverage, SequenceTagger
@@ -37,30 +38,19 @@ VALUE_STRIDE = 5
 
 
 def accept_for_outcome(game: Game) -> str | None:
-    """Skip games without a usable winner (draw, Void, ?, time-outs, forfeits) and handicap games."""
+    """Skip games without a usable winner (draw, Void, ?, time-outs, forfeits)."""
     result = game.info.result
     if not result.decisive:
         return f"result {result.reason}"
     if result.reason not in KEPT_REASONS:
         return f"result by {result.reason}"
-    if game.handicap > 1 or game.setup_black or game.setup_white:
-        return "handicap game"
     return None
 
 
-def outcome_filter(years: tuple[int | None, int | None] | None = None):
-    """``accept_for_outcome``, and with ``years = (lo, hi)`` only games dated in that range (either end open)."""
-    if years is None:
-        return accept_for_outcome
-
-    def accept(game: Game) -> str | None:
-        year = game.info.year
-        if year is None:
-            return "no date"
-        if (years[0] is not None and year < years[0]) or (years[1] is not None and year > years[1]):
-            return "outside the years asked for"
-        return accept_for_outcome(game)
-    return accept
+def outcome_filter(size: int, years: YearRange | None = None) -> DataFilter:
+    """The games the task reads besides ``accept_for_outcome``: even games of ``size``, and with
+    ``years = (first, last)`` only games dated in that range (either end open; undated games are left out)."""
+    return DataFilter(size=size, allow_handicap=False, years=years)
 
 
 class ValueFeature:
@@ -238,7 +228,7 @@ def score_prefixes(examples: list[dict], probs: list[np.ndarray], black_prior: f
 
 
 def load_examples(paths: list[str], value: ValueFeature, *, every: int, limit: int | None, size: int,
-                  max_len: int, years: tuple | None = None, cache: str | None = None,
+                  max_len: int, years: YearRange | None = None, cache: str | None = None,
                   progress: bool = False) -> tuple[dict[str, list[dict]], str]:
     """Examples per split and the reader's summary, from ``cache`` (a pickle) when it exists, else read and kept.
 
@@ -246,8 +236,9 @@ def load_examples(paths: list[str], value: ValueFeature, *, every: int, limit: i
     if cache and os.path.exists(cache):
         with open(cache, "rb") as fh:
             return pickle.load(fh)
-    games, stats = read_unique(paths, every=every, limit=limit, accept=outcome_filter(years), size=size)
-    result = ({k: prepare(v, value, max_len, progress) for k, v in by_split(games).items()}, stats.summary())
+    games, stats = read_split(paths, outcome_filter(size, years), every=every, limit=limit,
+                              accept=accept_for_outcome)
+    result = ({k: prepare(v, value, max_len, progress) for k, v in games.items()}, stats.summary())
     if cache:
         with open(cache, "wb") as fh:
             pickle.dump(result, fh)
@@ -264,7 +255,7 @@ def train_member(parts: dict[str, list[dict]], black_prior: float, *, seed: int,
                            kind="lstm", dropout=dropout, skip=True)
 
     def validation() -> tuple[float, dict]:
-        valid = score_prefixes(parts["valid"], curves(model, parts["valid"]), black_prior)["accuracy_at"]
+        valid = score_prefixes(parts["val"], curves(model, parts["val"]), black_prior)["accuracy_at"]
         return float(np.mean([valid.get(k, 0.0) for k in ("100", "150")])), {"valid_accuracy_at": valid}
 
     keep = KeepBest(model, validation, name=f"outcome seed {seed}")
@@ -276,7 +267,7 @@ def train_member(parts: dict[str, list[dict]], black_prior: float, *, seed: int,
 
 def train(paths: list[str], out: str, *, every: int = 10, limit: int | None = None, epochs: int = 6,
           members: int = 5, hidden: int = 32, embed: int = 16, dropout: float = 0.3, batch_size: int = 32,
-          max_len: int = 201, years: tuple | None = None, value_net: str | None = None,
+          max_len: int = 201, years: YearRange | None = None, value_net: str | None = None,
           checkpoint: str | None = None, cache: str | None = None, size: int = 19, progress: bool = True,
           seed: int = 0) -> dict:
     """Read, split by game, train, write the model file; return its metrics on the held-out test games.
@@ -305,7 +296,7 @@ def train(paths: list[str], out: str, *, every: int = 10, limit: int | None = No
         trained.append(model)
         reports.append(report)
     model = ProbabilityAverage(trained).eval()
-    valid = score_prefixes(parts["valid"], curves(model, parts["valid"]), black_prior)
+    valid = score_prefixes(parts["val"], curves(model, parts["val"]), black_prior)
     test = score_prefixes(parts["test"], curves(model, parts["test"]), black_prior)
     meta = {"task": "outcome", "features": list(FEATURES), "board_size": size, "black_prior": black_prior,
             "value_net": value.record, "value_stride": value.stride,
@@ -339,19 +330,19 @@ class OutcomeModel:
         return curves(self.model, example)[0]
 
 
-def evaluate(paths: list[str], model_path: str, every: int = 1, split: str | None = None,
-             years: tuple | None = None, progress: bool = False) -> dict:
-    """Score a model file on games under ``paths`` (all of them, or one split); JSON-ready."""
+def evaluate(paths: list[str], model_path: str, every: int = 1, split: str | None = "test",
+             years: YearRange | None = None, progress: bool = False) -> dict:
+    """Score a model file on the games of one split under ``paths`` (the test games by default; None: every
+    game, the training games included); JSON-ready."""
     outcome = OutcomeModel(model_path)
-    games, stats = read_unique(paths, every=every, accept=outcome_filter(years), size=outcome.size)
-    if split:
-        games = by_split(games)[split]
+    parts, stats = read_split(paths, outcome_filter(outcome.size, years), every=every, accept=accept_for_outcome)
+    games = parts[split] if split else [g for part in parts.values() for g in part]
     examples = outcome.examples(games, max(PREFIXES) + 1, progress)
     if not examples:
         skipped = ", ".join(f"{k}: {v}" for k, v in stats.skipped.items()) or "nothing read"
         raise ValueError(f"no usable {outcome.size}x{outcome.size} games with a result ({skipped})")
     report = score_prefixes(examples, curves(outcome.model, examples), outcome.meta["black_prior"])
-    report["games"] = len(examples)
+    report["games"], report["split"] = len(examples), split or "all"
     report["skipped"] = dict(stats.skipped)
     return report
 

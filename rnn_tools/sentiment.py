@@ -16,9 +16,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from goengine.dataset import DataFilter
 from goengine.game import Game
 
-from .data import by_split, iter_batches, read_unique
+from .data import iter_batches, read_split
 from .encoding import TextVocab, pad_batch, tokenize
 from .lexicon import label, mask_cues
 from .metrics import accuracy, macro_f1
@@ -62,8 +63,8 @@ def accept_commented(game: Game) -> str | None:
 
 def read_commentary(paths: list[str], every: int = 1) -> dict[str, list[dict]]:
     """Examples per split, the split made by game."""
-    games, _ = read_unique(paths, every=every, accept=accept_commented, size=None, check_legal=False)
-    return {k: examples_from_games(v) for k, v in by_split(games).items()}
+    games, _ = read_split(paths, DataFilter(size=None), every=every, accept=accept_commented, check_legal=False)
+    return {k: examples_from_games(v) for k, v in games.items()}
 
 
 def encode(vocab: TextVocab, text: str) -> list[int]:
@@ -128,16 +129,30 @@ def scores(y: np.ndarray, pred: np.ndarray) -> dict:
     return {"accuracy": accuracy(y, pred), "macro_f1": macro_f1(y, pred), "n": int(len(y))}
 
 
-def report(examples: list[dict], probs: np.ndarray, bow: np.ndarray, vader_masked, vader_raw) -> dict:
-    """Model and baselines on ``examples``, overall and per language."""
+def _languages(examples: list[dict]) -> list[tuple[str, np.ndarray]]:
+    """("all", mask), ("en", mask), ("zh", mask) over ``examples``."""
+    langs = np.array([e["lang"] for e in examples])
+    return [("all", np.ones(len(langs), bool)), ("en", langs == "en"), ("zh", langs == "zh")]
+
+
+def praise_shares(examples: list[dict]) -> dict[str, float]:
+    """The share of praise among ``examples``, overall and per language (where there are any)."""
+    y = np.array([e["label"] for e in examples])
+    return {name: float(y[mask].mean()) for name, mask in _languages(examples) if mask.any()}
+
+
+def report(examples: list[dict], probs: np.ndarray, bow: np.ndarray, vader_masked, vader_raw,
+           train_shares: dict[str, float]) -> dict:
+    """Model and baselines on ``examples``, overall and per language. The majority baseline predicts the class
+    most frequent in the training examples of that language (``train_shares``, from ``praise_shares``)."""
     out = {}
     y = np.array([e["label"] for e in examples])
-    langs = np.array([e["lang"] for e in examples])
-    for name, mask in (("all", np.ones(len(y), bool)), ("en", langs == "en"), ("zh", langs == "zh")):
+    for name, mask in _languages(examples):
         if not mask.any():
             continue
+        majority = train_shares.get(name, train_shares["all"]) >= 0.5
         part = {"rnn": scores(y[mask], probs[mask] > 0.5), "bag_of_words": scores(y[mask], bow[mask] > 0.5),
-                "majority": scores(y[mask], np.full(mask.sum(), y.mean() >= 0.5)),
+                "majority": scores(y[mask], np.full(mask.sum(), majority)),
                 "praise_share": float(y[mask].mean())}
         if vader_masked is not None and name == "en":
             part["vader_masked"] = scores(y[mask], vader_masked[mask] >= 0.05)
@@ -177,7 +192,7 @@ def train(paths: list[str], out: str, *, every: int = 1, epochs: int = 9, max_tr
         return nn.functional.cross_entropy(m(tokens, lengths), y, weight=weights)
 
     def after(epoch: int, loss: float) -> None:
-        valid = parts["valid"]
+        valid = parts["val"]
         probs = predict(model, vocab, [e["masked"] for e in valid])
         y = np.array([e["label"] for e in valid])
         history.append({"epoch": epoch + 1, "loss": loss, "valid": scores(y, probs > 0.5)})
@@ -189,7 +204,7 @@ def train(paths: list[str], out: str, *, every: int = 1, epochs: int = 9, max_tr
     bow = bow_logistic(train_ex, vocab)
     masked = [e["masked"] for e in test]
     metrics = report(test, predict(model, vocab, masked), bow(test), vader_scores(masked),
-                     vader_scores([e["text"] for e in test]))
+                     vader_scores([e["text"] for e in test]), praise_shares(train_ex))
     meta = {"task": "sentiment", "vocab": vocab.itos, "max_tokens": MAX_TOKENS, "labels": ["criticism", "praise"],
             "data": {"paths": [str(p) for p in paths], "sample_every": every, "examples": {k: len(v) for k, v in parts.items()},
                      "trained_on": len(train_ex)}, "history": history, "test": metrics}
@@ -211,8 +226,9 @@ class SentimentModel:
         return float(predict(self.model, self.vocab, parts).mean())
 
 
-def evaluate(paths: list[str], model_path: str, split: str | None = None) -> dict:
-    """Score a model file on the labelled comment sentences under ``paths`` (all, or one split)."""
+def evaluate(paths: list[str], model_path: str, split: str | None = "test") -> dict:
+    """Score a model file on the labelled comment sentences of one split of the games under ``paths`` (the test
+    games by default; None: every game, the training games included)."""
     scorer = SentimentModel(model_path)
     parts = read_commentary(paths)
     examples = parts[split] if split else [e for v in parts.values() for e in v]
@@ -220,9 +236,8 @@ def evaluate(paths: list[str], model_path: str, split: str | None = None) -> dic
         raise ValueError("no comment sentences with an evaluative cue word found")
     probs = predict(scorer.model, scorer.vocab, [e["masked"] for e in examples])
     y = np.array([e["label"] for e in examples])
-    langs = np.array([e["lang"] for e in examples])
-    report = {"sentences": len(examples), "all": scores(y, probs > 0.5)}
-    for lang in ("en", "zh"):
-        if (langs == lang).any():
-            report[lang] = scores(y[langs == lang], probs[langs == lang] > 0.5)
+    report = {"sentences": len(examples), "split": split or "all"}
+    for name, mask in _languages(examples):
+        if mask.any():
+            report[name] = scores(y[mask], probs[mask] > 0.5)
     return report

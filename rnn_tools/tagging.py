@@ -17,9 +17,10 @@ import torch
 from torch import nn
 
 from goengine.board import BLACK, WHITE
+from goengine.dataset import DataFilter
 from goengine.game import Game, positions_after
 
-from .data import by_split, iter_batches, read_unique
+from .data import iter_batches, read_split
 from .encoding import MoveVocab, pad_batch
 from .metrics import binary_f1
 from .models import BoardTagger, SequenceTagger
@@ -155,8 +156,8 @@ def train_and_score(paths: list[str], *, every: int = 30, kinds=("elman", "lstm"
     board = inputs == "board"
     hidden = hidden or (8 if board else 96)
     batch_size, lr = (4, 1e-2) if board else (32, 3e-3)
-    games, _ = read_unique(paths, every=every, size=size)
-    parts = {k: prepare(v) for k, v in by_split(games).items()}
+    games, _ = read_split(paths, DataFilter(size=size), every=every)
+    parts = {k: prepare(v) for k, v in games.items()}
     if not parts["train"]:
         raise ValueError("no usable games to train on")
     results = {"games": {k: len(v) for k, v in parts.items()}, "inputs": inputs, "hidden": hidden,
@@ -167,7 +168,7 @@ def train_and_score(paths: list[str], *, every: int = 30, kinds=("elman", "lstm"
             model = make_model(inputs, kind, bidirectional, hidden, size)
             fit(model, lambda e: (collate(b, inputs) for b in iter_batches(parts["train"], batch_size, seed=e)),
                 loss_fn, epochs=epochs, lr=lr, clip=1.0, desc=f"{kind} bi={bidirectional}", progress=progress)
-            threshold = best_threshold(*predictions(model, parts["valid"], inputs))
+            threshold = best_threshold(*predictions(model, parts["val"], inputs))
             y, p = predictions(model, parts["test"], inputs)
             precision, recall, f1 = binary_f1(y, p > threshold)
             name = f"{'bi-' if bidirectional else ''}{kind}"

@@ -25,9 +25,10 @@ import torch
 from torch import nn
 
 from goengine.board import BLACK, neighbor_table
+from goengine.dataset import DataFilter
 from goengine.game import Game, positions_after
 
-from .data import by_split, iter_batches, read_unique
+from .data import iter_batches, read_split
 from .encoding import MoveVocab, pad_batch
 from .metrics import roc_auc
 from .models import SequenceTagger
@@ -208,8 +209,8 @@ def train_and_score(paths: list[str], *, every: int = 2, epochs: int = 4, top: i
                     seed: int = 0) -> dict:
     """Choose the terms on the training comments, train the three models, score them on the test games."""
     term_list = read_term_list(terms_from or paths[0])
-    games, stats = read_unique(paths, every=every, size=size, accept=lambda g: None if g.comments else "no comments")
-    splits = by_split(games)
+    splits, stats = read_split(paths, DataFilter(size=size), every=every,
+                               accept=lambda g: None if g.comments else "no comments")
     train_comments = [c for g in splits["train"] for i, c in g.comments.items() if i >= 1]
     terms = choose_terms(term_list, train_comments, top=top, min_count=min_count)
     if not terms:

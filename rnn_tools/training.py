@@ -1,9 +1,10 @@
 """Training loop (Adam, gradient clipping, progress bar, resumable checkpoints), keeping the best validation
 epoch, and model files.
 
-A model file is a plain dict ``{"format", "config", "state_dict", "meta"}`` readable with
-``torch.load(weights_only=True)``: ``config`` rebuilds the network, ``meta`` carries what a user of the file needs
-(vocabulary, feature description, data summary, metrics). Files are written to a temporary name and renamed.
+Model files are in the project's one model-file format (``policy.modelfile``: written atomically, read
+weights-only, the weights checked against their SHA-256): kind ``rnn_tools-model``, whose ``config`` rebuilds the
+network (``models.build_model``) and whose ``meta`` carries what a user of the file needs (vocabulary, feature
+description, data summary, metrics). Files of the first version (``rnn_tools-model-1``, no checksum) still load.
 """
 from __future__ import annotations
 
@@ -18,35 +19,29 @@ import torch
 from torch import Tensor, nn
 from tqdm import tqdm
 
+from policy import modelfile
+from policy.modelfile import ModelFileError, atomic_save
+
 from .models import build_model
 
-FORMAT = "rnn_tools-model-1"
-
-
-def _atomic_save(obj: dict, path: str) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+FORMAT, FORMAT_VERSION = "rnn_tools-model", 2
+LEGACY_FORMATS = {"rnn_tools-model-1": 1}  # files written before the shared format: no version, no checksum
 
 
 def save_model(path: str, model: nn.Module, meta: dict) -> None:
     """Write ``model`` (its ``config`` and weights) with ``meta`` to ``path``."""
-    _atomic_save({"format": FORMAT, "config": model.config, "state_dict": model.state_dict(), "meta": meta}, path)
+    atomic_save(modelfile.record(FORMAT, FORMAT_VERSION, model.config, model.state_dict(), meta=meta), path)
 
 
 def load_model(path: str) -> tuple[nn.Module, dict]:
-    """Read a model file written by ``save_model``; return (model in eval mode, meta). ``ValueError`` if unusable."""
+    """Read a model file written by ``save_model``; return (model in eval mode, meta). ``ModelFileError`` (a
+    ``ValueError``) if it is unusable."""
+    blob = modelfile.read(path, FORMAT, (1, FORMAT_VERSION), required=("meta",), legacy=LEGACY_FORMATS)
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError as exc:
-        raise ValueError(f"{path}: no such model file") from exc
-    except Exception as exc:  # a truncated or foreign file: torch raises several kinds
-        raise ValueError(f"{path}: not a readable model file ({exc.__class__.__name__})") from exc
-    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise ValueError(f"{path}: not an rnn_tools model file")
-    model = build_model(blob["config"])
-    model.load_state_dict(blob["state_dict"])
+        model = build_model(blob["config"])
+        model.load_state_dict(blob["state_dict"])
+    except (ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise ModelFileError(f"{path}: the weights do not fit the model it describes ({exc})") from exc
     return model.eval(), blob["meta"]
 
 
@@ -101,7 +96,7 @@ def fit(model: nn.Module, batches: Callable[[int], Iterable], loss_fn: Callable[
         if after_epoch is not None:
             after_epoch(epoch, result.losses[-1])
         if checkpoint:
-            _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
+            atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
                           "losses": result.losses,
                           "after_epoch": after_epoch.state_dict() if hasattr(after_epoch, "state_dict") else None},
                          checkpoint)

@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from goengine.archive import GameReader  # noqa: E402
 from goengine.board import Board, IllegalMove  # noqa: E402
+from goengine.dataset import main_line_key  # noqa: E402
 from goengine.game import Game  # noqa: E402
 
 
@@ -46,7 +47,7 @@ def validate(path: str, limit: int | None, superko: bool, show: int, listed: lis
     for game in itertools.islice(reader, limit):
         counts["games"] += 1
         counts["sizes"][game.size] += 1
-        key = game.main_line_key()
+        key = main_line_key(game)
         if key in keys:
             counts["duplicates"] += 1
         keys.add(key)

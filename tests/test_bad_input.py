@@ -23,6 +23,7 @@ import pytest
 
 from goengine.archive import GameReader
 from goengine.board import Board
+from goengine.dataset import DataFilter
 from goengine.deadstones import Estimate
 from goengine.env import GoEnv
 from goengine.game import Game
@@ -360,7 +361,7 @@ def test_text_in_an_undeclared_encoding_is_detected_and_counted(tmp_path, name, 
 def test_comment_data_gets_the_same_repair(tmp_path):
     """rnn_tools reads comments through the same SGF reader."""
     (tmp_path / "review.sgf").write_bytes(sgf_bytes("Jürgen", "Schwarz hätte früher schneiden können", "latin-1"))
-    games, _ = read_unique(str(tmp_path), size=9, check_legal=False)
+    games, _ = read_unique(str(tmp_path), DataFilter(size=9), check_legal=False)
     assert games[0].comments[0] == "Schwarz hätte früher schneiden können"
 
 

@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from rnn_tools.cells import JordanCell, Recurrent, copy_from_builtin, make_recurrent, reverse_padded
-from rnn_tools.encoding import EOS_ID, PAD_ID, MoveVocab, TextVocab, one_hot, pad_batch, tokenize
+from rnn_tools.encoding import EOS_ID, PAD_ID, UNK_ID, MoveVocab, TextVocab, one_hot, pad_batch, tokenize
 from rnn_tools.models import (BoardTagger, PointingSeq2Seq, ProbabilityAverage, Seq2Seq, SequenceClassifier,
                               SequenceTagger)
 from rnn_tools.training import KeepBest, fit, load_model, save_model
@@ -244,9 +244,23 @@ def test_pointing_seq2seq_copies_the_words_of_the_record():
     model.gate.bias.data.copy_(torch.tensor([0.0, -2.0, -2.0]))
     both = dict(record, points=torch.randn(2, 9, 4))
     assert torch.allclose(model(src, lengths, tgt, None, both).exp().sum(-1), torch.ones(2, 3), atol=1e-5)
-    record["copy_mask"][1] = False
-    with pytest.raises(ValueError, match="at least one word"):
-        model(src, lengths, tgt, None, record)
+    record["copy_mask"][1] = False  # nothing to copy for the second example: it reads as the plain model
+    assert torch.allclose(model(src, lengths, tgt, None, record)[1], model(src, lengths, tgt)[1], atol=1e-5)
+
+
+def test_pointing_seq2seq_never_copies_unknown_words():
+    model = PointingSeq2Seq(20, 30, [10, 11, 12], [20, 21, 22], point_features=4, copy_features=2, embed=8,
+                            hidden=16).eval()
+    src, lengths = pad_batch([[4, 5, 6], [7, 8]])
+    tgt, _ = pad_batch([[1, UNK_ID, 25, EOS_ID], [1, UNK_ID, UNK_ID, EOS_ID]])
+    ids, _ = pad_batch([[UNK_ID, 25, UNK_ID], [UNK_ID, UNK_ID]])  # header names outside the vocabulary
+    record = {"copy_ids": ids, "copy_features": torch.randn(2, 3, 2), "copy_mask": ids != PAD_ID}
+    with torch.no_grad():
+        model.gate.bias.copy_(torch.tensor([-20.0, 20.0, 20.0]))  # copying from the record dominates
+        probs = model(src, lengths, tgt, None, record).exp()
+        plain = model(src, lengths, tgt).exp()
+    assert probs[0, :, 25].gt(0.99).all() and probs[0, :, UNK_ID].lt(0.01).all()
+    assert torch.allclose(probs[1], plain[1], atol=1e-5)  # only unknown words: no copy at all
 
 
 def test_attention_ignores_padding():
@@ -270,7 +284,7 @@ def test_save_load_round_trip(tmp_path):
     bad.write_bytes(b"not a model")
     with pytest.raises(ValueError, match="bad.pt"):
         load_model(str(bad))
-    with pytest.raises(ValueError, match="no such"):
+    with pytest.raises(ValueError, match="not found"):
         load_model(str(tmp_path / "missing.pt"))
 
 
@@ -281,3 +295,28 @@ def test_gradnorm_demo_clipping_bounds_the_applied_norm():
     assert max(clipped["applied"]) <= 0.5 + 1e-4
     assert free["raw"][0] == pytest.approx(clipped["raw"][0])  # same start, clipping acts after the norm
     assert max(free["applied"]) > 0.5
+
+
+def test_one_model_file_format_with_checksums_and_the_shipped_files_load(tmp_path):
+    from pathlib import Path
+
+    from policy import modelfile
+    from policy.checkpoint import DEFAULT_WEIGHTS, load_model as load_policy
+    from rnn_tools.outcome import OutcomeModel
+    from rnn_tools.sentiment import SentimentModel
+    shipped = Path(__file__).resolve().parents[1] / "rnn_tools" / "weights"
+    assert OutcomeModel(str(shipped / "outcome.pt")).size == 19  # written before checksums: rnn_tools-model-1
+    assert SentimentModel(str(shipped / "sentiment.pt")).praise_probability("A fine move.") is not None
+    load_policy(DEFAULT_WEIGHTS)
+    path = str(tmp_path / "m.pt")
+    save_model(path, SequenceTagger(10, 2, embed=4, hidden=4, kind="gru"), {"task": "test"})
+    blob = torch.load(path, weights_only=True)
+    assert (blob["format"], blob["format_version"]) == ("rnn_tools-model", 2)
+    assert blob["weights_sha256"] == modelfile.weights_checksum(blob["state_dict"])
+    name = next(iter(blob["state_dict"]))
+    blob["state_dict"][name] = blob["state_dict"][name] + 1
+    torch.save(blob, tmp_path / "changed.pt")
+    with pytest.raises(modelfile.ModelFileError, match="checksum"):
+        load_model(str(tmp_path / "changed.pt"))
+    with pytest.raises(modelfile.ModelFileError, match="not a rnn_tools-model"):
+        load_model(str(DEFAULT_WEIGHTS))  # a policy file is not a sequence model
