@@ -114,6 +114,42 @@ def test_batches_are_deterministic_and_augmented_consistently(packs):
             assert a["planes"][i][:16].reshape(16, 81)[:, point].sum() == 0  # the move's point is empty now
 
 
+def test_sampler_replays_each_game_once_for_the_same_examples(packs):
+    """The sampler replays a sampled game once for all of its positions; the examples equal those of replaying the
+    game from the first move for each position on its own (the straightforward sampler), for the same (seed, step).
+    """
+    from goengine.symmetry import move_permutation
+    from policy.data import value_target
+    pack = PackedGames.load(packs / "packs" / "train.npz")
+    for per_game, augment in ((4, False), (2, True)):
+        sampler = BatchSampler(pack, 8, seed=5, per_game=per_game, augment=augment)
+        for step in (0, 3):
+            batch = sampler.batch(step)
+            rng = np.random.default_rng([5, step])  # the sampler's draws, in its order
+            games = rng.choice(len(pack), size=8 // per_game, p=sampler.weights)
+            row = 0
+            picks_of = [sorted(rng.integers(0, len(pack.game_moves(g)), size=per_game).tolist())
+                        for g in games.tolist()]
+            syms = rng.integers(0, 8, size=8) if augment else np.zeros(8, dtype=int)
+            for g, picks in zip(games.tolist(), picks_of):
+                moves = pack.game_moves(g)
+                for target in picks:
+                    board = pack.game(g).new_board()
+                    for color, point in moves[:target]:
+                        board.play(point, color)
+                    color, point = moves[target]
+                    board.to_move = color
+                    planes = DEFAULT_FEATURES.encode(board)
+                    k = int(syms[row])
+                    if k:
+                        planes = transform_planes(planes, k)
+                        point = move_permutation(9, k)[point]
+                    assert (batch["planes"][row] == planes).all() and batch["moves"][row] == point
+                    assert batch["values"][row] == value_target(int(pack.winner[g]), color)
+                    row += 1
+            assert row == 8
+
+
 def test_pack_split_by_game_and_roundtrip(packs):
     train = PackedGames.load(packs / "packs" / "train.npz")
     val = PackedGames.load(packs / "packs" / "val.npz")
