@@ -173,6 +173,25 @@ class Board:
     def last_move(self) -> tuple[int, int] | None:
         return self.moves[-1] if self.moves else None
 
+    def neighbors(self, point: int, color: int) -> tuple[set[int], list[_Group], list[_Group]]:
+        """Around ``point``: the empty neighbours, the groups of ``color`` and the opponent's groups (each once)."""
+        stones, group = self.stones, self._group
+        libs: set[int] = set()
+        friends: list[_Group] = []
+        enemies: list[_Group] = []
+        for q in self._nbrs[point]:
+            s = stones[q]
+            if s == EMPTY:
+                libs.add(q)
+            else:
+                g = group[q]
+                if s == color:
+                    if g not in friends:
+                        friends.append(g)
+                elif g not in enemies:
+                    enemies.append(g)
+        return libs, friends, enemies
+
     def is_eyeish(self, point: int, color: int) -> bool:
         """True if ``point`` is empty and every orthogonal neighbour is ``color``."""
         if self.stones[point]:
@@ -306,20 +325,7 @@ class Board:
         stones[point] = color
         self.hash ^= keys[color][point]
 
-        libs = set()
-        friends: list[_Group] = []
-        enemies: list[_Group] = []
-        for q in nbrs[point]:
-            s = stones[q]
-            if s == EMPTY:
-                libs.add(q)
-            else:
-                g = group[q]
-                if s == color:
-                    if g not in friends:
-                        friends.append(g)
-                elif g not in enemies:
-                    enemies.append(g)
+        libs, friends, enemies = self.neighbors(point, color)
         # join the new stone and its friendly neighbours into the largest of them
         if friends:
             base = max(friends, key=lambda g: len(g.stones))

@@ -45,8 +45,9 @@ class _Stones:
         self.ko: int | None = None
         self._kos: list[int | None] = []
 
-    def string(self, point: int) -> tuple[list[int], set[int]]:
-        """The stones of the string at ``point`` and its liberties."""
+    def string(self, point: int, limit: int = 1 << 30) -> tuple[list[int], set[int]]:
+        """The stones of the string at ``point`` and its liberties; the flood fill stops once it has found more
+        than ``limit`` liberties (then both are partial)."""
         stones, nbrs = self.stones, self.nbrs
         color = stones[point]
         members, libs, frontier, seen = [point], set(), [point], {point}
@@ -56,6 +57,8 @@ class _Stones:
                 s = stones[q]
                 if s == EMPTY:
                     libs.add(q)
+                    if len(libs) > limit:
+                        return members, libs
                 elif s == color and q not in seen:
                     seen.add(q)
                     members.append(q)
@@ -63,23 +66,8 @@ class _Stones:
         return members, libs
 
     def liberty_count(self, point: int, limit: int) -> int:
-        """Liberties of the string at ``point``, counted up to ``limit + 1`` (the flood fill stops there)."""
-        stones, nbrs = self.stones, self.nbrs
-        color = stones[point]
-        libs: set[int] = set()
-        frontier, seen = [point], {point}
-        while frontier:
-            p = frontier.pop()
-            for q in nbrs[p]:
-                s = stones[q]
-                if s == EMPTY:
-                    libs.add(q)
-                    if len(libs) > limit:
-                        return len(libs)
-                elif s == color and q not in seen:
-                    seen.add(q)
-                    frontier.append(q)
-        return len(libs)
+        """Liberties of the string at ``point``, counted up to ``limit + 1``."""
+        return len(self.string(point, limit)[1])
 
     def play(self, point: int, color: int) -> list[int] | None:
         """Put a stone and remove the opponent strings it leaves without liberties. Returns the captured points,
@@ -238,27 +226,14 @@ class Ladders:
 def move_effects(board: Board, color: int) -> dict[int, MoveEffect]:
     """For each empty point where ``color`` may play (simple ko and suicide checked, superko not), what the move
     does. Computed from the board's own strings, without playing anything."""
-    stones, group, nbrs = board.stones, board._group, board._nbrs
+    stones, nbrs = board.stones, board._nbrs
     out: dict[int, MoveEffect] = {}
     ko = board.ko if board.ko_color == color else None
     for p in range(board.n):
         if stones[p] or p == ko:
             continue
-        near = nbrs[p]
-        own: list = []
-        caught: list = []
-        libs = set()
-        for q in near:
-            s = stones[q]
-            if s == EMPTY:
-                libs.add(q)
-            else:
-                g = group[q]
-                if s == color:
-                    if g not in own:
-                        own.append(g)
-                elif len(g.libs) == 1 and g not in caught:
-                    caught.append(g)
+        libs, own, enemies = board.neighbors(p, color)
+        caught = [g for g in enemies if len(g.libs) == 1]
         if not own and not caught:
             if libs:
                 out[p] = MoveEffect(len(libs), 0, 1)
