@@ -35,7 +35,7 @@ from goengine.features import board_features  # noqa: E402
 from policy.checkpoint import load_model  # noqa: E402
 from policy.inference import Policy  # noqa: E402
 from policy.mcts import MCTS, SearchConfig  # noqa: E402
-from policy.runtimes import make_forward, onnxruntime_available  # noqa: E402
+from policy.runtimes import make_forward, onnx_available  # noqa: E402
 
 BATCHES = (1, 8, 16, 32)
 
@@ -74,8 +74,8 @@ def build(names: list[str], weights: str | None, calibration: np.ndarray, thread
     out (and printed)."""
     policies = {}
     for name in names:
-        if name.startswith("onnx") and not onnxruntime_available():
-            print(f"skipping {name}: onnxruntime is not installed", file=sys.stderr)
+        if name.startswith("onnx") and not onnx_available():
+            print(f"skipping {name}: onnxruntime or onnx is not installed", file=sys.stderr)
             continue
         model, record = load_model(weights)
         policy = Policy(model, record, runtime=name if name in ("eager", "bf16", "onnx") else "eager")

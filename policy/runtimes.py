@@ -7,8 +7,8 @@ Chosen by measurement on the 2-core development machine (``benchmarks/inference_
   AMX) it is several times faster than ``eager`` at the search's batch sizes and agrees with it on the top move of
   nearly every position; elsewhere it is emulated and slow.
 - ``onnx``: ONNX Runtime in float32, from a ``torch.onnx`` export made at load time. Faster than ``eager`` without
-  bfloat16; an optional dependency (``pip install 'goengine[onnx]'``). When ``onnxruntime`` is missing the policy
-  falls back to ``eager`` with a warning.
+  bfloat16; an optional dependency (``pip install 'goengine[onnx]'``). When ``onnxruntime`` or ``onnx`` is missing
+  the policy falls back to ``eager`` with a warning.
 - ``auto``: ``bf16`` on a CPU with native bfloat16, else ``eager``.
 """
 from __future__ import annotations
@@ -38,8 +38,10 @@ def native_bf16() -> bool:
     return any(check is not None and check() for check in checks)
 
 
-def onnxruntime_available() -> bool:
+def onnx_available() -> bool:
+    """Whether ONNX Runtime and the ``onnx`` package (which ``torch.onnx`` writes with) are installed."""
     try:
+        import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
     except ImportError:
         return False
@@ -58,8 +60,8 @@ def resolve(runtime: str, device: torch.device) -> str:
     if runtime == "onnx":
         if device.type != "cpu":
             raise ValueError("the onnx runtime runs on the CPU only")
-        if not onnxruntime_available():
-            log.warning("onnxruntime is not installed (pip install 'goengine[onnx]'): using the eager runtime")
+        if not onnx_available():
+            log.warning("onnxruntime or onnx is not installed (pip install 'goengine[onnx]'): using the eager runtime")
             return "eager"
     return runtime
 

@@ -6,6 +6,9 @@ kept between calls, so ``analyze`` called again and again on one position keeps 
 move chosen after analysing (or after the opponent answers with a move the tree holds) starts from the statistics
 already gathered. Dead stones, final scores and the decision to pass after an opponent's pass come from the
 ``PolicyPlayer`` (Benson + random playouts), which the search's plain area scoring cannot judge.
+
+``ponder`` searches the position after the engine's own move on the opponent's time, so that the reply finds its
+subtree already searched; ``new_game`` forgets the tree and the policy's cached evaluations.
 """
 from __future__ import annotations
 

@@ -116,7 +116,7 @@ def test_auto_runtime_follows_the_cpu(monkeypatch):
 
 
 def test_onnx_falls_back_to_eager_without_onnxruntime(monkeypatch, caplog):
-    monkeypatch.setattr(runtimes, "onnxruntime_available", lambda: False)
+    monkeypatch.setattr(runtimes, "onnx_available", lambda: False)
     with caplog.at_level(logging.WARNING):
         policy = Policy(tiny_model(), runtime="onnx")
     assert policy.runtime == "eager" and "onnxruntime" in caplog.text
@@ -132,6 +132,7 @@ def test_bf16_stays_close_to_fp32():
 
 def test_onnx_equals_eager_on_every_board_size():
     pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
     eager, onnx = Policy(tiny_model()), Policy(tiny_model(), runtime="onnx")
     assert onnx.runtime == "onnx"
     for size in (5, 9):
