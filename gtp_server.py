@@ -26,7 +26,7 @@ from goengine.handicap import fixed_handicap, free_handicap
 from goengine.render import render_ascii
 from goengine.scoring import check_komi, result_string
 from goengine.sgf import SgfError, game_to_sgf, read_game, set_result
-from policy.runtimes import RUNTIMES
+from policy.runtimes import RUNTIMES, sleep_waiting_threads
 from policy.timing import TimeControl
 
 if TYPE_CHECKING:  # the network (torch) is loaded only by main()
@@ -822,8 +822,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     ap.add_argument("--runtime", default="auto", choices=RUNTIMES,
                     help="how the network runs: eager (torch fp32), bf16 (torch bfloat16, fast on CPUs with "
-                         "AVX512-BF16 or AMX), onnx (ONNX Runtime fp32, needs onnxruntime), auto (bf16 where the "
-                         "CPU has it, else eager; the default)")
+                         "AVX512-BF16 or AMX), auto (bf16 where the CPU has it, else eager; the default)")
     ap.add_argument("--temperature", type=float, default=0.0, help="0 plays the policy's best move; >0 samples")
     ap.add_argument("--opening-moves", type=int, default=0,
                     help="sample the first N moves of a game from the policy, so that matches differ (default 0)")
@@ -898,6 +897,7 @@ def main(argv: list[str] | None = None) -> int:
     handler = logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[handler],
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    sleep_waiting_threads()
     import torch
     from policy.checkpoint import ModelFileError
     from policy.inference import Policy

@@ -21,16 +21,19 @@ import sys
 import time
 
 import numpy as np
-import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from policy.runtimes import RUNTIMES, sleep_waiting_threads  # noqa: E402
+
+sleep_waiting_threads()  # as the engine does, before torch loads
+import torch  # noqa: E402
 
 from benchmarks.positions import DEFAULT_PACK, load_pack  # noqa: E402
 from goengine.board import Board  # noqa: E402
 from policy.eval_cache import EvalCache  # noqa: E402
 from policy.inference import Policy  # noqa: E402
 from policy.mcts import MCTS, SearchConfig  # noqa: E402
-from policy.runtimes import RUNTIMES  # noqa: E402
 from policy.search_player import EVAL_CACHE_ENTRIES  # noqa: E402
 
 

@@ -2,10 +2,10 @@
 
     python benchmarks/inference_runtimes.py [--pack data/val2020/val.npz] [--threads 2] [--positions 300]
 
-Runtimes: ``eager`` (torch fp32, channels-last: the reference), ``bf16`` (torch bfloat16 autocast), ``onnx`` (ONNX
-Runtime fp32), ``onnx-int8`` (ONNX Runtime, static int8 quantization calibrated on positions from other games),
-``compile`` and ``compile-bf16`` (``torch.compile``, fp32 and under bfloat16 autocast). One missing library skips
-its runtimes. Every timing is taken in rounds that visit each runtime in turn, so a busy machine slows them alike;
+Runtimes: ``eager`` (torch fp32, channels-last: the reference) and ``bf16`` (torch bfloat16 autocast), the two that
+``policy.runtimes`` offers; ``onnx`` (ONNX Runtime fp32), ``onnx-int8`` (ONNX Runtime, static int8 quantization
+calibrated on positions from other games), ``compile`` and ``compile-bf16`` (``torch.compile``, fp32 and under
+bfloat16 autocast), built here. ONNX needs ``pip install 'goengine[bench]'``; without it those two are skipped. Every timing is taken in rounds that visit each runtime in turn, so a busy machine slows them alike;
 ratios are against ``eager`` in the same run.
 
 Accuracy, on ``--positions`` positions from real games: the share whose top legal move equals eager fp32's, the
@@ -25,9 +25,13 @@ import time
 import warnings
 
 import numpy as np
-import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from policy.runtimes import make_forward, sleep_waiting_threads  # noqa: E402
+
+sleep_waiting_threads()  # as the engine does, before torch loads
+import torch  # noqa: E402
 
 from benchmarks.positions import DEFAULT_PACK, load_pack, real_positions  # noqa: E402
 from goengine.board import Board  # noqa: E402
@@ -35,13 +39,22 @@ from goengine.features import board_features  # noqa: E402
 from policy.checkpoint import load_model  # noqa: E402
 from policy.inference import Policy  # noqa: E402
 from policy.mcts import MCTS, SearchConfig  # noqa: E402
-from policy.runtimes import make_forward, onnx_available  # noqa: E402
 
 BATCHES = (1, 8, 16, 32)
 
 
-def int8_forward(policy: Policy, calibration: np.ndarray, threads: int):
-    """ONNX Runtime on a statically quantized (QDQ, per-channel int8 weights, uint8 activations) export."""
+def onnx_available() -> bool:
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def onnx_forward(policy: Policy, threads: int, calibration: np.ndarray | None = None):
+    """ONNX Runtime on a float32 export of the policy's model, or, given ``calibration`` planes, on a statically
+    quantized one (QDQ, per-channel int8 weights, uint8 activations)."""
     import onnxruntime as ort
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -54,18 +67,21 @@ def int8_forward(policy: Policy, calibration: np.ndarray, threads: int):
             return next(self.batches, None)
 
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")  # the exporter's notes on tracing and on its own deprecation
         fp32, pre, int8 = (os.path.join(tmp, name) for name in ("fp32.onnx", "pre.onnx", "int8.onnx"))
         net = copy.deepcopy(policy.model).to(memory_format=torch.contiguous_format)
-        torch.onnx.export(net, (torch.from_numpy(calibration[:1]),), fp32, input_names=["planes"],
-                          output_names=["logits", "value"], dynamic_axes={"planes": {0: "b"}, "logits": {0: "b"},
-                                                                          "value": {0: "b"}}, dynamo=False)
-        quant_pre_process(fp32, pre)
-        quantize_static(pre, int8, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        example = torch.zeros(1, net.config.in_planes, 19, 19)
+        torch.onnx.export(net, (example,), fp32, input_names=["planes"], output_names=["logits", "value"],
+                          dynamic_axes={"planes": {0: "b"}, "logits": {0: "b"}, "value": {0: "b"}}, dynamo=False)
+        path = fp32
+        if calibration is not None:
+            quant_pre_process(fp32, pre)
+            quantize_static(pre, int8, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+            path = int8
         options = ort.SessionOptions()
         options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-        session = ort.InferenceSession(int8, options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     return lambda planes: tuple(session.run(None, {"planes": np.ascontiguousarray(planes, dtype=np.float32)}))
 
 
@@ -78,12 +94,11 @@ def build(names: list[str], weights: str | None, calibration: np.ndarray, thread
             print(f"skipping {name}: onnxruntime or onnx is not installed", file=sys.stderr)
             continue
         model, record = load_model(weights)
-        policy = Policy(model, record, runtime=name if name in ("eager", "bf16", "onnx") else "eager")
-        if name == "onnx-int8":
-            policy.forward = int8_forward(policy, calibration, threads)
+        policy = Policy(model, record, runtime="bf16" if name.endswith("bf16") else "eager")
+        if name.startswith("onnx"):
+            policy.forward = onnx_forward(policy, threads, calibration if name == "onnx-int8" else None)
         elif name.startswith("compile"):
-            policy.forward = make_forward(torch.compile(policy.model, dynamic=True),
-                                          "bf16" if name.endswith("bf16") else "eager", policy.device)
+            policy.forward = make_forward(torch.compile(policy.model, dynamic=True), policy.runtime, policy.device)
         policies[name] = policy
     return policies
 

@@ -4,20 +4,17 @@ Chosen by measurement on the 2-core development machine (``benchmarks/inference_
 
 - ``eager``: torch in float32, channels-last. Exact reference; the fallback everywhere.
 - ``bf16``: torch with bfloat16 autocast, channels-last. On a CPU that computes bfloat16 natively (AVX512-BF16 or
-  AMX) it is several times faster than ``eager`` at the search's batch sizes and agrees with it on the top move of
-  nearly every position; elsewhere it is emulated and slow.
-- ``onnx``: ONNX Runtime in float32, from a ``torch.onnx`` export made at load time. Faster than ``eager`` without
-  bfloat16; an optional dependency (``pip install 'goengine[onnx]'``). When ``onnxruntime`` or ``onnx`` is missing
-  the policy falls back to ``eager`` with a warning.
+  AMX) it searched 3.6 times as many playouts a second as ``eager`` and agreed with it on the top move of 99.7% of
+  real positions; elsewhere bfloat16 is emulated and slow.
 - ``auto``: ``bf16`` on a CPU with native bfloat16, else ``eager``.
+
+ONNX Runtime (fp32 and int8) and ``torch.compile`` were measured beside them and are not offered: see docs/mcts.md.
 """
 from __future__ import annotations
 
 import contextlib
-import copy
-import io
 import logging
-import warnings
+import os
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -27,8 +24,18 @@ if TYPE_CHECKING:  # torch is imported where it runs: the GTP server checks --ru
 
 log = logging.getLogger(__name__)
 
-RUNTIMES = ("auto", "eager", "bf16", "onnx")
+RUNTIMES = ("auto", "eager", "bf16")
 Forward = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def sleep_waiting_threads() -> None:
+    """Let OpenMP threads that wait for each other sleep at once instead of spinning; call before torch loads.
+
+    A spinning thread loses whole time slices when another program holds a core: with 2 threads on the busy 2-core
+    machine the search fell to a tenth of its speed, while sleeping threads kept the speed of 1 thread
+    (docs/mcts.md). A user's own ``OMP_WAIT_POLICY`` wins.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def native_bf16() -> bool:
@@ -38,39 +45,20 @@ def native_bf16() -> bool:
     return any(check is not None and check() for check in checks)
 
 
-def onnx_available() -> bool:
-    """Whether ONNX Runtime and the ``onnx`` package (which ``torch.onnx`` writes with) are installed."""
-    try:
-        import onnx  # noqa: F401
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def resolve(runtime: str, device: torch.device) -> str:
-    """The concrete runtime for ``runtime`` on ``device``: ``auto`` decided, a missing ``onnxruntime`` -> ``eager``.
-
-    ``ValueError`` for an unknown name or ``onnx`` on a GPU.
-    """
+    """The concrete runtime for ``runtime`` on ``device`` (``auto`` decided); ``ValueError`` for an unknown name."""
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r} (choose from {', '.join(RUNTIMES)})")
     if runtime == "auto":
         return "bf16" if device.type == "cpu" and native_bf16() else "eager"
-    if runtime == "onnx":
-        if device.type != "cpu":
-            raise ValueError("the onnx runtime runs on the CPU only")
-        if not onnx_available():
-            log.warning("onnxruntime or onnx is not installed (pip install 'goengine[onnx]'): using the eager runtime")
-            return "eager"
+    if runtime == "bf16" and device.type == "cpu" and not native_bf16():
+        log.warning("this CPU has no native bfloat16: the bf16 runtime will be slow")
     return runtime
 
 
 def make_forward(model: torch.nn.Module, runtime: str, device: torch.device) -> Forward:
     """The forward function of a concrete ``runtime`` (see ``resolve``) for ``model``, which is in eval mode."""
     import torch
-    if runtime == "onnx":
-        return _onnx_forward(model)
     autocast = runtime == "bf16"
 
     def forward(planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -79,29 +67,5 @@ def make_forward(model: torch.nn.Module, runtime: str, device: torch.device) -> 
             x = torch.from_numpy(planes).to(device).float().contiguous(memory_format=torch.channels_last)
             logits, values = model(x)
         return logits.float().cpu().numpy(), values.float().cpu().numpy()
-
-    return forward
-
-
-def _onnx_forward(model: torch.nn.Module) -> Forward:
-    """An ONNX Runtime session on a float32 export of ``model``, with batch and board size left free."""
-    import onnxruntime as ort
-    import torch
-    net = copy.deepcopy(model).float().cpu().to(memory_format=torch.contiguous_format)
-    example = torch.zeros(1, net.config.in_planes, 19, 19)
-    buffer = io.BytesIO()
-    free = {"planes": {0: "batch", 2: "size", 3: "size"}, "logits": {0: "batch", 1: "moves"}, "value": {0: "batch"}}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the exporter's notes on tracing and on its own deprecation
-        torch.onnx.export(net, (example,), buffer, input_names=["planes"], output_names=["logits", "value"],
-                          dynamic_axes=free, dynamo=False)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = torch.get_num_threads()
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
-
-    def forward(planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        logits, values = session.run(None, {"planes": np.ascontiguousarray(planes, dtype=np.float32)})
-        return logits, values
 
     return forward
