@@ -905,7 +905,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     try:
-        policy = Policy.load(args.weights, args.device, args.runtime, EVAL_CACHE_ENTRIES if args.playouts != 0 else 0)
+        cache = EVAL_CACHE_ENTRIES if args.playouts != 0 else 0
+        policy = Policy.load(args.weights, args.device, args.runtime, cache)
         player = build_player(args, policy)
     except (ModelFileError, ValueError) as exc:
         print(f"gtp_server: {exc}", file=sys.stderr)

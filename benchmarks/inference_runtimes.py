@@ -5,8 +5,9 @@
 Runtimes: ``eager`` (torch fp32, channels-last: the reference) and ``bf16`` (torch bfloat16 autocast), the two that
 ``policy.runtimes`` offers; ``onnx`` (ONNX Runtime fp32), ``onnx-int8`` (ONNX Runtime, static int8 quantization
 calibrated on positions from other games), ``compile`` and ``compile-bf16`` (``torch.compile``, fp32 and under
-bfloat16 autocast), built here. ONNX needs ``pip install 'goengine[bench]'``; without it those two are skipped. Every timing is taken in rounds that visit each runtime in turn, so a busy machine slows them alike;
-ratios are against ``eager`` in the same run.
+bfloat16 autocast), built here. ONNX needs ``pip install 'goengine[bench]'``; without it those two are skipped.
+Every timing is taken in rounds that visit each runtime in turn, so a busy machine slows them alike; ratios are
+against ``eager`` in the same run.
 
 Accuracy, on ``--positions`` positions from real games: the share whose top legal move equals eager fp32's, the
 mean and largest difference of the value, and each runtime's top-1 agreement with the move played in the game.
