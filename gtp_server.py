@@ -27,6 +27,7 @@ from goengine.handicap import fixed_handicap, free_handicap
 from goengine.render import render_ascii
 from goengine.scoring import check_komi, result_string
 from goengine.sgf import SgfError, game_to_sgf, read_game, set_result
+from policy.runtimes import RUNTIMES, sleep_waiting_threads
 from policy.timing import TimeControl
 
 if TYPE_CHECKING:  # the network (torch) is loaded only by main()
@@ -103,8 +104,10 @@ class Stream:
 class Engine:
     """The game state behind the GTP commands and the handlers themselves."""
 
-    def __init__(self, player: "Player", size: int = 19, komi: float = 7.5):
+    def __init__(self, player: "Player", size: int = 19, komi: float = 7.5, ponder: bool = False):
         self.player = player
+        self.ponder = ponder  # search on the opponent's time, after the engine's own moves
+        self._ponder_board: Board | None = None  # the position the engine's last move left
         self.size = size
         self.komi = komi
         self.rules = "area"
@@ -233,6 +236,12 @@ class Engine:
     def _new_board(self, size: int) -> None:
         self.size, self.board = size, Board(size)
         self.setup, self.handicap, self.result = ([], []), 0, ""
+        self._new_game()
+
+    def _new_game(self) -> None:
+        """A searching player forgets its tree and cached evaluations."""
+        if hasattr(self.player, "new_game"):
+            self.player.new_game()
 
     def boardsize(self, args: list[str]) -> str:
         self._count(args, 1)
@@ -319,6 +328,7 @@ class Engine:
         self.handicap, self.result = game.handicap, ""
         if game.komi is not None:
             self.komi = game.komi
+        self._new_game()
         return ""
 
     def printsgf(self, args: list[str]) -> str:
@@ -362,14 +372,36 @@ class Engine:
     def _vertex_text(self, move: int) -> str:
         return "resign" if move < 0 else to_gtp(move, self.size)
 
+    def _play_chosen(self, move: int, color: int) -> None:
+        """Play the engine's own move, or record its resignation; with pondering on, remember the position."""
+        self._ponder_board = None
+        if move < 0:
+            self.result = f"{'W' if color == BLACK else 'B'}+R"
+            return
+        self.board.play(move, color)
+        if self.ponder:
+            self._ponder_board = self.board.copy()
+
+    def ponder_until(self, stop: Callable[[], bool]) -> None:
+        """Search on the opponent's time until ``stop()``, while the position is still the one the engine's own
+        move left; the reply then finds its subtree searched. A failure is logged and ends pondering."""
+        board = self._ponder_board
+        if board is None or not hasattr(self.player, "ponder"):
+            return
+        if board.moves != self.board.moves or board.stones != self.board.stones:  # the game moved on
+            self._ponder_board = None
+            return
+        try:
+            self.player.ponder(board, self.komi, stop)
+        except Exception:
+            log.exception("pondering failed")
+            self._ponder_board = None
+
     def genmove(self, args: list[str], cleanup: bool = False) -> str:
         self._count(args, 1)
         color = self._color(args[0])
         move = self._choose(color, cleanup)
-        if move < 0:
-            self.result = f"{'W' if color == BLACK else 'B'}+R"
-        else:
-            self.board.play(move, color)
+        self._play_chosen(move, color)
         return self._vertex_text(move)
 
     def reg_genmove(self, args: list[str]) -> str:
@@ -548,10 +580,7 @@ class Engine:
             return self._searched_genmove_analyze(board, color, interval, style, maxmoves, ownership)
         info = self._info_line(board, style, maxmoves, ownership)
         move = self._choose(color)
-        if move < 0:
-            self.result = f"{'W' if color == BLACK else 'B'}+R"
-        else:
-            self.board.play(move, color)
+        self._play_chosen(move, color)
         return Stream(lambda: info, interval, interrupt=False, tail=lambda: f"play {self._vertex_text(move)}")
 
     def _searched_genmove_analyze(self, board: Board, color: int, interval: float, style: str, maxmoves: int,
@@ -571,10 +600,7 @@ class Engine:
             move = self._choose(color, callback=progress, every=1)
             final = self._info_line(board, style, maxmoves, ownership, seconds=0)
             chosen.append(move)
-            if move < 0:
-                self.result = f"{'W' if color == BLACK else 'B'}+R"
-            else:
-                self.board.play(move, color)
+            self._play_chosen(move, color)
             return final
 
         return Stream(run, interval, interrupt=False, tail=lambda: f"play {self._vertex_text(chosen[0])}")
@@ -658,7 +684,7 @@ def serve(engine: Engine, stdin_fd: int, stdout: BinaryIO) -> None:
     out = _Output(stdout)
     engine.emit = lambda text: out.write(text + "\n")
     pending: list[str | None] = []  # the line that ended an analysis, answered next
-    while (line := pending.pop() if pending else lines.get()) is not None:
+    while (line := pending.pop() if pending else _next_line(engine, lines)) is not None:
         if not line:
             continue
         cid, name, args = parse_command(line)
@@ -674,6 +700,13 @@ def serve(engine: Engine, stdin_fd: int, stdout: BinaryIO) -> None:
         out.write(format_response(cid, True, result))
         if name == "quit":
             return
+
+
+def _next_line(engine: Engine, lines: "queue.Queue[str | None]") -> str | None:
+    """The next input line; while none has come, the engine may ponder (stopped between two batches of search)."""
+    if lines.empty():
+        engine.ponder_until(lambda: not lines.empty())
+    return lines.get()
 
 
 def _stream(cid: str | None, name: str, stream: Stream, lines: "queue.Queue[str | None]", out: _Output) -> str | None:
@@ -784,6 +817,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--weights", help="model file (default: the shipped policy/weights/default.pt)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    ap.add_argument("--runtime", default="auto", choices=RUNTIMES,
+                    help="how the network runs: eager (torch fp32), bf16 (torch bfloat16, fast on CPUs with "
+                         "AVX512-BF16 or AMX), auto (bf16 where the CPU has it, else eager; the default)")
     ap.add_argument("--temperature", type=float, default=0.0, help="0 plays the policy's best move; >0 samples")
     ap.add_argument("--opening-moves", type=int, default=0,
                     help="sample the first N moves of a game from the policy, so that matches differ")
@@ -795,6 +831,8 @@ def build_parser() -> argparse.ArgumentParser:
                          f"for the GTP clock's share of the time, else {DEFAULT_SECONDS:g} s a move)")
     ap.add_argument("--time-per-move", type=float, default=None,
                     help="seconds of tree search per move at most (alone: search until the time is up)")
+    ap.add_argument("--ponder", action="store_true",
+                    help="search on the opponent's time after each genmove, until the next command")
     ap.add_argument("--score-playouts", type=int, default=64,
                     help="random playouts per dead-stone / final-score estimate")
     ap.add_argument("--log-file", help="write the log here instead of stderr")
@@ -831,6 +869,7 @@ def _option_problem(args: argparse.Namespace) -> str | None:
         (args.temperature >= 0, "--temperature must be 0 or more"),
         (0 <= args.resign_threshold <= 1, "--resign-threshold must be from 0 to 1"),
         (args.playouts is None or args.playouts >= 0, "--playouts must be 0 or more"),
+        (not (args.ponder and args.playouts == 0), "--ponder needs the search (not --playouts 0)"),
         (args.time_per_move is None or args.time_per_move > 0, "--time-per-move must be positive"),
         (args.score_playouts >= 1, "--score-playouts must be 1 or more"),
         (args.opening_moves >= 0, "--opening-moves must be 0 or more"),
@@ -855,23 +894,26 @@ def main(argv: list[str] | None = None) -> int:
     handler = logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[handler],
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    sleep_waiting_threads()
     import torch
     from policy.checkpoint import ModelFileError
     from policy.inference import Policy
+    from policy.search_player import EVAL_CACHE_ENTRIES
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     try:
-        policy = Policy.load(args.weights, args.device)
+        cache = EVAL_CACHE_ENTRIES if args.playouts != 0 else 0
+        policy = Policy.load(args.weights, args.device, args.runtime, cache)
         player = build_player(args, policy)
     except (ModelFileError, ValueError) as exc:
         print(f"gtp_server: {exc}", file=sys.stderr)
         return 2
-    log.info("loaded %s on %s", args.weights or "the default model", policy.device)
+    log.info("loaded %s on %s, %s runtime", args.weights or "the default model", policy.device, policy.runtime)
     if args.play:
         human = BLACK if args.color.lower() in ("b", "black") else WHITE
         play_in_terminal(player, args.size, args.komi, human, args.sgf)
         return 0
-    serve(Engine(player, args.size, args.komi), sys.stdin.fileno(), sys.stdout.buffer)
+    serve(Engine(player, args.size, args.komi, args.ponder), sys.stdin.fileno(), sys.stdout.buffer)
     return 0
 
 

@@ -10,6 +10,8 @@ from goengine.board import Board
 from goengine.features import feature_set_for_planes
 
 from .checkpoint import features_of, load_model
+from .eval_cache import EvalCache
+from .runtimes import make_forward, resolve
 
 
 def pick_device(name: str | None = None) -> torch.device:
@@ -27,10 +29,17 @@ class Policy:
 
     ``predict(board)`` returns ``(probs, value)``: ``probs`` over ``size*size + 1`` moves (pass last), zero on
     illegal moves and summing to 1; ``value`` in [-1, 1] is the expected result for the side to move.
+
+    ``runtime`` is one of ``policy.runtimes.RUNTIMES``; the attribute holds the one in use once resolved, and
+    ``forward`` its function from planes to logits and values (a benchmark may swap in another).
+    ``cache_size`` > 0 keeps that many evaluations in an ``EvalCache`` (``cache``), for searches that meet the
+    same input again.
     """
 
-    def __init__(self, model: torch.nn.Module, record: dict | None = None, device: str | None = "cpu"):
+    def __init__(self, model: torch.nn.Module, record: dict | None = None, device: str | None = "cpu",
+                 runtime: str = "eager", cache_size: int = 0):
         self.device = pick_device(device)
+        self.runtime = resolve(runtime, self.device)
         # channels-last: oneDNN's preferred convolution layout on the CPU (benchmarks/policy_latency.py: the same
         # speed as NCHW at batch 8, 1.1x at batch 1 and 1.2-1.3x at 64 on the idle 2-core machine), and the
         # tensor cores' layout on a GPU
@@ -38,12 +47,15 @@ class Policy:
         self.record = record or {}
         # the planes the network was trained on: named by its model file, else the set with its plane count
         self.features = features_of(record) if record else feature_set_for_planes(model.config.in_planes)
+        self.forward = make_forward(self.model, self.runtime, self.device)
+        self.cache = EvalCache(cache_size) if cache_size > 0 else None
 
     @classmethod
-    def load(cls, path: str | os.PathLike | None = None, device: str | None = "cpu") -> "Policy":
+    def load(cls, path: str | os.PathLike | None = None, device: str | None = "cpu", runtime: str = "eager",
+             cache_size: int = 0) -> "Policy":
         """Load a model file (the shipped default when ``path`` is None)."""
         model, record = load_model(path)
-        return cls(model, record, device)
+        return cls(model, record, device, runtime, cache_size)
 
     @property
     def description(self) -> dict:
@@ -60,10 +72,9 @@ class Policy:
 
     def run(self, planes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The network on feature planes ``[B, C, N, N]`` (floats or 0/1 bytes): logits and values as numpy."""
-        with torch.inference_mode():
-            x = torch.from_numpy(planes).to(self.device).float().contiguous(memory_format=torch.channels_last)
-            logits, values = self.model(x)
-        return logits.float().cpu().numpy(), values.float().cpu().numpy()
+        if self.cache is not None:
+            return self.cache.evaluate(planes, self.forward)
+        return self.forward(planes)
 
     def predict_batch(self, boards: list[Board], temperature: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """Masked move probabilities ``[B, N*N+1]`` and values ``[B]``."""

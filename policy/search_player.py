@@ -6,6 +6,9 @@ kept between calls, so ``analyze`` called again and again on one position keeps 
 move chosen after analysing (or after the opponent answers with a move the tree holds) starts from the statistics
 already gathered. Dead stones, final scores and the decision to pass after an opponent's pass come from the
 ``PolicyPlayer`` (Benson + random playouts), which the search's plain area scoring cannot judge.
+
+``ponder`` searches the position after the engine's own move on the opponent's time, so that the reply finds its
+subtree already searched; ``new_game`` forgets the tree and the policy's cached evaluations.
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ from .mcts import MCTS, ChildStats, SearchConfig, area_margin
 from .player import RESIGN, Analysis, Candidate, PolicyPlayer
 
 MIN_SEARCH_SECONDS = 0.05  # below this the raw policy answers at once
-MAX_TREE_VISITS = 200_000  # timed analysis stops growing the tree here (about 10 kB per expanded 19x19 node)
+MAX_TREE_VISITS = 200_000  # timed analysis and pondering stop growing the tree here (about 10 kB per 19x19 node)
+EVAL_CACHE_ENTRIES = 50_000  # network evaluations a searching engine keeps (about 1.8 kB each on 19x19)
 
 
 @dataclass
@@ -62,6 +66,13 @@ class MCTSPlayer:
     def final_score(self, board: Board, komi: float, rules: str = "area") -> Score:
         return self.fallback.final_score(board, komi, rules)
 
+    def new_game(self) -> None:
+        """Forget the tree and the policy's cached evaluations (a new game, board size or position)."""
+        self.mcts.reset()
+        cache = getattr(self.policy, "cache", None)  # stand-in evaluators in tests have none
+        if cache is not None:
+            cache.clear()
+
     # ------------------------------------------------------------ searching
     def _use_komi(self, komi: float) -> None:
         if komi != self._komi:
@@ -99,6 +110,15 @@ class MCTSPlayer:
             playouts = max(0, MAX_TREE_VISITS - self.mcts.playouts_at_root())
         analysis = self.search(board, playouts, seconds, max_moves=max_moves)
         return analysis if analysis.candidates else self.fallback.analyze(board, max_moves)
+
+    def ponder(self, board: Board, komi: float, should_stop: Callable[[], bool]) -> None:
+        """Search ``board`` (the opponent to move) until ``should_stop()`` or until the tree holds
+        ``MAX_TREE_VISITS``: the opponent's reply then finds its subtree already searched."""
+        if self.playouts == 0 or board.passes >= 2:
+            return
+        self._use_komi(komi)
+        self.mcts.set_root(board)
+        self.search(board, max(0, MAX_TREE_VISITS - self.mcts.playouts_at_root()), should_stop=should_stop)
 
     def choose_move(self, board: Board, komi: float = 7.5, rules: str = "area", cleanup: bool = False,
                     time_budget: float | None = None, callback: Callable[[Analysis], None] | None = None,
