@@ -1,7 +1,7 @@
 """Time the review of one 19x19 game, every output included, and print one JSON object.
 
     python benchmarks/review_time.py [--archive ../shared/data/games/pro-1561-2022.tar.xz] [--moves 250]
-        [--playouts 200] [--threads 2] [--out DIR]
+        [--playouts 200] [--threads 1] [--out DIR]
 
 The game is the first one in ``--archive`` with exactly ``--moves`` moves (read in place, streamed), or with
 ``--synthetic`` a game of random legal moves (no own eyes filled). The target is a 250-move game at 200 playouts a
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--synthetic", action="store_true", help="review a game of random moves instead")
     ap.add_argument("--moves", type=int, default=250)
     ap.add_argument("--playouts", type=int, default=200)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (goengine-review's default: 1)")
     ap.add_argument("--out", help="folder for the review's files (default: a temporary folder, removed)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)

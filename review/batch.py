@@ -18,7 +18,7 @@ from tqdm import tqdm
 from goengine.archive import iter_sgf_files
 from goengine.board import BLACK
 from goengine.coords import to_gtp
-from goengine.game import Game
+from goengine.game import Game, ReplayError
 from goengine.sgf import parse_sgf
 from policy.mcts import Evaluator
 
@@ -178,7 +178,7 @@ def review_batch(paths: Iterable[str], out_dir: str, evaluator: Evaluator, setti
                       disable=_disabled(progress)) as moves_bar:
                 try:
                     review = analyse_game(game, evaluator, settings.budget, on_position=moves_bar.update)
-                except ValueError as exc:  # an illegal move in the record
+                except ReplayError as exc:  # an illegal move in the record
                     result.problems.append(Problem(game.source, _without_source(str(exc), game.source)))
                     bar.update()
                     continue

@@ -16,7 +16,7 @@ from .batch import SUMMARY, Settings, SummaryError, review_batch
 from .marks import Thresholds
 
 DEFAULT_PLAYOUTS = 200  # a 250-move game in under 5 minutes on 2 cores (README, benchmarks/review_time.py)
-DEFAULT_THREADS = 2
+DEFAULT_THREADS = 1  # the other core stays free; two threads on cores that are busy wait for each other (README)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,9 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="mark BM when a move loses at least PCT points of the mover's winrate (default 10)")
     ap.add_argument("--doubtful", type=float, default=5.0, metavar="PCT",
                     help="mark DO when a move loses at least PCT points (default 5)")
-    ap.add_argument("--tesuji", type=float, default=5.0, metavar="PCT",
+    ap.add_argument("--tesuji", type=float, default=10.0, metavar="PCT",
                     help="mark TE when a move other than the engine's choice leaves the mover at least PCT points "
-                         "better than the engine expected of its choice (default 5)")
+                         "better than the engine expected of its choice (default 10)")
     ap.add_argument("--weights", help="model file (default: the shipped policy/weights/default.pt)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
     ap.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,

@@ -5,7 +5,7 @@ from goengine.board import BLACK, Board
 from goengine.coords import GTP_COLUMNS
 
 CELL = 22
-MARGIN = 24
+MARGIN = 28
 PLAYED_RING = "#c0392b"
 PREFERRED_RING = "#1e8449"
 
@@ -37,9 +37,9 @@ def board_svg(board: Board, color: int, played: int, number: int, preferred: int
         at = MARGIN + i * CELL
         parts.append(f'<line x1="{MARGIN}" y1="{at}" x2="{end}" y2="{at}" stroke="#3a2a14" stroke-width="1"/>')
         parts.append(f'<line x1="{at}" y1="{MARGIN}" x2="{at}" y2="{end}" stroke="#3a2a14" stroke-width="1"/>')
-        parts.append(f'<text x="{at}" y="{MARGIN - 10}" font-size="10" text-anchor="middle">{GTP_COLUMNS[i]}</text>')
-        parts.append(f'<text x="{MARGIN - 12}" y="{end - i * CELL + 4}" font-size="10" '
-                     f'text-anchor="middle">{i + 1}</text>')
+        parts.append(f'<text x="{at}" y="{MARGIN - 14}" font-size="10" text-anchor="middle">{GTP_COLUMNS[i]}</text>')
+        parts.append(f'<text x="{MARGIN - 13}" y="{end - i * CELL + 4}" font-size="10" '
+                     f'text-anchor="end">{i + 1}</text>')
     for row, col in star_points(size):
         x, y = xy(row * size + col)
         parts.append(f'<circle cx="{x}" cy="{y}" r="2.5" fill="#3a2a14"/>')

@@ -34,7 +34,7 @@ def winrate_png(black: list[float], labelled: list[int], title: str = "") -> byt
     for number in labelled:
         ax.plot([number], [ys[number]], "o", color="#c0392b", markersize=5)
         ax.annotate(str(number), (number, ys[number]), xytext=(0, 8 if ys[number] < 85 else -14),
-                    textcoords="offset points", ha="center", fontsize=8, color="#c0392b", fontweight="bold")
+                    textcoords="offset points", ha="center", fontsize=9, color="#c0392b", fontweight="bold")
     ax.set_xlim(0, max(moves, 1))
     ax.set_ylim(0, 100)
     ax.set_yticks([0, 25, 50, 75, 100])

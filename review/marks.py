@@ -18,7 +18,7 @@ MISTAKES_SHOWN = 5  # biggest losses labelled on the graph, drawn on the page an
 class Thresholds:
     blunder: float = 0.10
     doubtful: float = 0.05
-    tesuji: float = 0.05
+    tesuji: float = 0.10
 
     def __post_init__(self) -> None:
         if not 0 < self.doubtful <= self.blunder <= 1:

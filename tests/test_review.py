@@ -276,3 +276,13 @@ def test_headless_chromium_shows_the_graph_and_the_five_diagrams(reviewed, tmp_p
     assert len(starts) == 5  # five boards, one below the other
     red = (np.abs(pixels - (0xc0, 0x39, 0x2b)).sum(axis=2) < 30)
     assert red[:starts[0]].sum() > 20  # the graph's labelled losses, above the first board
+
+
+def test_a_time_budget_reviews_every_position(policy, tmp_path):
+    source = write_game(tmp_path / "g.sgf", planted_game())
+    result = review_batch([source], str(tmp_path / "out"), policy, Settings(Budget(None, 0.02)), progress=False)
+    assert result.reviewed == ["g"]
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["games"]["g"]["settings"]["seconds"] == 0.02 and summary["games"]["g"]["settings"]["playouts"] is None
+    root = sgf.Sgf_game.from_bytes((tmp_path / "out" / "g.sgf").read_bytes()).get_root()
+    assert "0.02 s a position" in root.get("C")
