@@ -283,6 +283,7 @@ def test_a_time_budget_reviews_every_position(policy, tmp_path):
     result = review_batch([source], str(tmp_path / "out"), policy, Settings(Budget(None, 0.02)), progress=False)
     assert result.reviewed == ["g"]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
-    assert summary["games"]["g"]["settings"]["seconds"] == 0.02 and summary["games"]["g"]["settings"]["playouts"] is None
+    settings = summary["games"]["g"]["settings"]
+    assert settings["seconds"] == 0.02 and settings["playouts"] is None
     root = sgf.Sgf_game.from_bytes((tmp_path / "out" / "g.sgf").read_bytes()).get_root()
     assert "0.02 s a position" in root.get("C")
