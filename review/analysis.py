@@ -21,12 +21,13 @@ from policy.mcts import MCTS, Evaluator, SearchConfig, area_margin
 from policy.search_player import MAX_TREE_VISITS
 
 DEFAULT_KOMI = 7.5  # for records without KM
+DEFAULT_PLAYOUTS = 200  # a 250-move game in under 5 minutes on one core (README, benchmarks/review_time.py)
 
 
 @dataclass(frozen=True)
 class Budget:
     """Search per position: top the root up to ``playouts`` visits, or search ``seconds`` more."""
-    playouts: int | None = 200
+    playouts: int | None = DEFAULT_PLAYOUTS
     seconds: float | None = None
 
     def __post_init__(self) -> None:

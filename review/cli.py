@@ -11,11 +11,12 @@ import math
 import os
 import sys
 
-from .analysis import Budget
+from .analysis import DEFAULT_PLAYOUTS, Budget
 from .batch import SUMMARY, Settings, SummaryError, review_batch
 from .marks import Thresholds
+from .text import points
 
-DEFAULT_PLAYOUTS = 200  # a 250-move game in under 5 minutes on 2 cores (README, benchmarks/review_time.py)
+DEFAULTS = Thresholds()
 DEFAULT_THREADS = 1  # the other core stays free; two threads on cores that are busy wait for each other (README)
 
 
@@ -36,13 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     budget.add_argument("--seconds", type=float, metavar="S", help="search each position for S seconds instead")
     ap.add_argument("--threads", type=int, default=DEFAULT_THREADS, metavar="T",
                     help=f"torch CPU threads (default {DEFAULT_THREADS}; 0: torch's default)")
-    ap.add_argument("--blunder", type=float, default=10.0, metavar="PCT",
-                    help="mark BM when a move loses at least PCT points of the mover's winrate (default 10)")
-    ap.add_argument("--doubtful", type=float, default=5.0, metavar="PCT",
-                    help="mark DO when a move loses at least PCT points (default 5)")
-    ap.add_argument("--tesuji", type=float, default=10.0, metavar="PCT",
+    ap.add_argument("--blunder", type=float, default=points(DEFAULTS.blunder), metavar="PCT",
+                    help="mark BM when a move loses at least PCT points of the mover's winrate (default %(default)g)")
+    ap.add_argument("--doubtful", type=float, default=points(DEFAULTS.doubtful), metavar="PCT",
+                    help="mark DO when a move loses at least PCT points (default %(default)g)")
+    ap.add_argument("--tesuji", type=float, default=points(DEFAULTS.tesuji), metavar="PCT",
                     help="mark TE when a move other than the engine's choice leaves the mover at least PCT points "
-                         "better than the engine expected of its choice (default 10)")
+                         "better than the engine expected of its choice (default %(default)g)")
     ap.add_argument("--weights", help="model file (default: the shipped policy/weights/default.pt)")
     ap.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
     ap.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
