@@ -16,6 +16,7 @@ from typing import Iterable
 from tqdm import tqdm
 
 from goengine.archive import iter_sgf_files
+from goengine.atomic import atomic_write
 from goengine.board import BLACK
 from goengine.coords import to_gtp
 from goengine.game import Game, ReplayError
@@ -121,17 +122,8 @@ def read_summary(out_dir: str) -> dict:
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it into place."""
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """Write ``data`` to ``path`` through a temporary file renamed into place."""
+    atomic_write(path, lambda fh: fh.write(data))
 
 
 def assign_names(games: list[Game], summary: dict) -> list[str]:
