@@ -6,6 +6,8 @@ import queue
 import threading
 import time
 
+import numpy as np
+
 import pytest
 import torch
 
@@ -67,9 +69,19 @@ def test_ponder_stops_at_the_next_command_and_the_reply_keeps_its_visits():
     try:
         server.ask("genmove b\n")
         mcts = player.mcts
-        wait_for(lambda: mcts.playouts_at_root() >= 200)  # searching after the answer, on White's turn
+        def searched_reply() -> int | None:
+            """The most visited reply with a tree below it (a pass may end the game: a terminal child has none)."""
+            root = mcts.root
+            for j in np.argsort(-root.child_n).tolist():
+                child = root.children[j] if j < len(root.children) else None
+                if child is not None and child.expanded and child.child_n.sum() >= 10:
+                    return j
+            return None
+
+        # searching after the answer, on White's turn
+        wait_for(lambda: mcts.playouts_at_root() >= 200 and searched_reply() is not None)
         ponder_root = mcts.root
-        i = mcts.best_index(ponder_root)
+        i = searched_reply()
         reply = ponder_root.children[i]
         server.ask(f"play w {to_gtp(int(ponder_root.points[i]), 5)}\n")  # answered within TIMEOUT
         carried = int(reply.child_n.sum())
