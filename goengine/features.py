@@ -58,6 +58,12 @@ class _Position:
         self.now = np.frombuffer(bytes(board.stones), dtype=np.uint8)
 
     @cached_property
+    def history(self) -> np.ndarray:
+        """The stones of the current and up to 7 earlier positions, newest first, one row each."""
+        stacked = self.board.history(HISTORY)
+        return np.frombuffer(b"".join(stacked), dtype=np.uint8).reshape(len(stacked), self.board.n)
+
+    @cached_property
     def liberties(self) -> np.ndarray:
         return np.minimum(np.asarray(self.board.liberty_counts(), dtype=np.int8), 4)
 
@@ -106,19 +112,12 @@ class Planes:
     fill: Fill
 
 
-def _history(board: Board) -> np.ndarray:
-    history = board.history(HISTORY)
-    return np.frombuffer(b"".join(history), dtype=np.uint8).reshape(len(history), board.n)
-
-
 def _own_history(pos: _Position, out: np.ndarray) -> None:
-    stacked = _history(pos.board)
-    out[:len(stacked)] = stacked == pos.me
+    out[:len(pos.history)] = pos.history == pos.me
 
 
 def _opponent_history(pos: _Position, out: np.ndarray) -> None:
-    stacked = _history(pos.board)
-    out[:len(stacked)] = stacked == pos.opp
+    out[:len(pos.history)] = pos.history == pos.opp
 
 
 def _black_to_move(pos: _Position, out: np.ndarray) -> None:
@@ -133,8 +132,7 @@ def _liberty_bands(color_of: Callable[[_Position], int]) -> Fill:
 
 
 def _illegal(pos: _Position, out: np.ndarray) -> None:
-    board = pos.board
-    for p in illegal_points(board, pos.me):
+    for p in illegal_points(pos.board, pos.me):
         out[0, p] = 1.0
 
 
