@@ -23,6 +23,7 @@ from goengine.dataset import (SPLITS, WHITE_FLAG, DataFilter, UniqueReader, coun
                               key_of_codes, main_line_key, split_of)
 from goengine.features import DEFAULT_FEATURES, FeatureSet
 from goengine.game import Game, Result
+from goengine.ownership import OwnershipLabels
 from goengine.symmetry import move_permutation, transform_planes
 
 __all__ = ["SPLITS", "WHITE_FLAG", "DataFilter", "PackedGames", "build_packs", "overlap", "BatchSampler",
@@ -159,11 +160,14 @@ class BatchSampler:
     """Random training batches from a pack: ``batch(step)`` depends only on (seed, step).
 
     Each batch takes ``batch_size // per_game`` random games and ``per_game`` random positions from each,
-    replayed to feature planes, each example under one of the 8 symmetries when ``augment``.
+    replayed to feature planes, each example under one of the 8 symmetries when ``augment``. With ``ownership``
+    labels a batch also holds ``ownership`` (per point, +1 where the side to move owns it at the end, -1 where the
+    opponent does, 0 neutral) and ``ownership_mask`` (1 for the examples of labelled games).
     """
 
     def __init__(self, pack: PackedGames, batch_size: int, seed: int = 0, per_game: int = 2,
-                 augment: bool = True, features: FeatureSet = DEFAULT_FEATURES):
+                 augment: bool = True, features: FeatureSet = DEFAULT_FEATURES,
+                 ownership: OwnershipLabels | None = None):
         if len(pack) == 0:
             raise ValueError("the training pack holds no games")
         if batch_size % per_game:
@@ -172,6 +176,12 @@ class BatchSampler:
         self.per_game, self.augment, self.features = per_game, augment, features
         lengths = np.diff(pack.offsets)
         self.weights = lengths / lengths.sum()  # every position equally likely
+        self.ownership, self.own_rows = ownership, None
+        if ownership is not None:
+            if ownership.size != pack.size:
+                raise ValueError(f"ownership labels of {ownership.size}x{ownership.size} for a pack of "
+                                 f"{pack.size}x{pack.size} games")
+            self.own_rows = ownership.rows_for(pack.main_line_keys())
 
     def batch(self, step: int) -> dict[str, np.ndarray]:
         rng = np.random.default_rng([self.seed, step])
@@ -182,19 +192,34 @@ class BatchSampler:
         moves = np.zeros(self.batch_size, dtype=np.int64)
         values = np.zeros(self.batch_size, dtype=np.float32)
         value_mask = np.zeros(self.batch_size, dtype=np.float32)
+        labelled = self.own_rows is not None
+        owners = np.zeros((self.batch_size, size, size) if labelled else (0, size, size), dtype=np.float32)
+        owner_mask = np.zeros(self.batch_size if labelled else 0, dtype=np.float32)
         row = 0
         for g in games.tolist():
             game_moves = pack.game_moves(g)
             picks = sorted(rng.integers(0, len(game_moves), size=self.per_game).tolist())
+            first = row
             row = self._fill(pack.game(g), game_moves, picks, int(pack.winner[g]), planes, moves, values,
                              value_mask, row)
+            if labelled and self.own_rows[g] >= 0:
+                black_view = self.ownership.maps[self.own_rows[g]].reshape(size, size)
+                for i in range(first, row):
+                    mover = game_moves[picks[i - first]][0]
+                    owners[i] = black_view if mover == BLACK else -black_view
+                    owner_mask[i] = 1.0
         if self.augment:
             syms = rng.integers(0, 8, size=self.batch_size)
             for i, k in enumerate(syms.tolist()):
                 if k:
                     planes[i] = transform_planes(planes[i], k)
                     moves[i] = move_permutation(size, k)[moves[i]]
-        return {"planes": planes, "moves": moves, "values": values, "value_mask": value_mask}
+                    if labelled:
+                        owners[i] = transform_planes(owners[i], k)
+        batch = {"planes": planes, "moves": moves, "values": values, "value_mask": value_mask}
+        if labelled:
+            batch.update(ownership=owners.reshape(self.batch_size, -1), ownership_mask=owner_mask)
+        return batch
 
     def _fill(self, game: Game, game_moves, picks, winner, planes, moves, values, value_mask, row) -> int:
         board = game.new_board()

@@ -6,7 +6,9 @@ Two bodies share the same heads:
 * ``plain``: AlphaGo's SL policy stack, a 5x5 first layer then ``blocks`` 3x3 layers, no skip connections.
 
 The policy head gives ``size*size + 1`` logits (pass last) and the value head a ``tanh`` value in [-1, 1] from
-the side to move's view. Nothing depends on the board size, so one model runs on any size.
+the side to move's view. An optional ownership head (``ownership``, KataGo's auxiliary target) gives one logit per
+point for "the side to move owns this point at the end"; it shapes the shared body during training and play does
+not need it. Nothing depends on the board size, so one model runs on any size.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ class ModelConfig:
     in_planes: int = DEFAULT_FEATURES.num_planes
     value_hidden: int = 128
     pooling: bool = False  # 2x2 max pooling after the first layer (an ablation: AlphaGo uses none)
+    ownership: bool = False  # an ownership head beside the policy and value heads
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -85,8 +88,10 @@ class PolicyValueNet(nn.Module):
         self.value_conv = nn.Conv2d(c.filters, 1, 1)
         self.value_fc1 = nn.Linear(1 + c.filters, c.value_hidden)
         self.value_fc2 = nn.Linear(c.value_hidden, 1)
+        self.ownership_conv = nn.Conv2d(c.filters, 1, 1) if c.ownership else None
 
-    def forward(self, planes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, planes: torch.Tensor, ownership: bool = False):
+        """(policy logits, value); with ``ownership`` also the ownership logits [B, N*N] (the side to move's)."""
         if planes.dim() != 4:
             raise ValueError(f"expected planes of shape [batch, {self.config.in_planes}, N, N], "
                              f"got {tuple(planes.shape)}")
@@ -107,7 +112,11 @@ class PolicyValueNet(nn.Module):
         pooled = x.mean(dim=(2, 3))
         v = F.relu(self.value_fc1(torch.cat([v, pooled], dim=1)))
         value = torch.tanh(self.value_fc2(v)).squeeze(1)
-        return logits, value
+        if not ownership:
+            return logits, value
+        if self.ownership_conv is None:
+            raise ValueError("this network has no ownership head")
+        return logits, value, self.ownership_conv(x).flatten(1)
 
 
 def count_parameters(model: nn.Module) -> int:

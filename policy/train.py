@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from goengine.cli import command_parser
 from goengine.features import DEFAULT_FEATURES, FEATURE_SETS, FeatureSet
+from goengine.ownership import OwnershipLabels
 
 from .checkpoint import ModelFileError, atomic_save, model_record, read_record, widen_inputs
 from .data import BatchSampler, PackedGames, fixed_examples
@@ -64,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-game", type=int, default=2, help="positions taken from each sampled game")
     p.add_argument("--steps", type=int, default=1000, help="optimizer steps of the whole run")
     p.add_argument("--value-weight", type=float, default=0.25, help="weight of the value loss beside the policy loss")
+    p.add_argument("--ownership", help="ownership labels of the pack's counted games (python -m policy.ownership): "
+                                       "train an ownership head beside the value head")
+    p.add_argument("--ownership-weight", type=float, default=1.0,
+                   help="weight of the ownership loss (binary cross-entropy, mean over points)")
     p.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--workers", type=int, default=1, help="data loader processes (0: in the main process)")
@@ -208,19 +213,32 @@ class _Steps(Dataset):
         return {k: torch.from_numpy(v) for k, v in batch.items()}
 
 
-def losses(model, batch: dict, device: torch.device, value_weight: float, autocast: bool):
+def losses(model, batch: dict, device: torch.device, value_weight: float, autocast: bool,
+           ownership_weight: float = 0.0) -> dict[str, torch.Tensor]:
+    """The training loss and its parts: policy cross-entropy, value MSE on decided games and, for batches with
+    ownership labels, the ownership head's binary cross-entropy (mean over points of the labelled examples)."""
     planes = batch["planes"].to(device, non_blocking=True).float()
     if autocast:
         planes = planes.contiguous(memory_format=torch.channels_last)
     moves = batch["moves"].to(device)
+    labelled = "ownership" in batch
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-        logits, value = model(planes)
-    logits, value = logits.float(), value.float()
+        out = model(planes, ownership=True) if labelled else model(planes)
+    logits, value = out[0].float(), out[1].float()
     policy_loss = F.cross_entropy(logits, moves)
     mask = batch["value_mask"].to(device)
     value_loss = ((value - batch["values"].to(device)) ** 2 * mask).sum() / mask.sum().clamp(min=1)
-    accuracy = (logits.argmax(1) == moves).float().mean()
-    return policy_loss + value_weight * value_loss, policy_loss, value_loss, accuracy
+    parts = {"policy_loss": policy_loss, "value_loss": value_loss,
+             "train_acc": (logits.argmax(1) == moves).float().mean()}
+    loss = policy_loss + value_weight * value_loss
+    if labelled:
+        target = (batch["ownership"].to(device) + 1) / 2  # 1 the mover's, 0 the opponent's, 1/2 neutral
+        own_mask = batch["ownership_mask"].to(device)
+        per_example = F.binary_cross_entropy_with_logits(out[2].float(), target, reduction="none").mean(1)
+        parts["ownership_loss"] = (per_example * own_mask).sum() / own_mask.sum().clamp(min=1)
+        loss = loss + ownership_weight * parts["ownership_loss"]
+    parts["loss"] = loss
+    return parts
 
 
 @torch.no_grad()
@@ -273,8 +291,8 @@ def plot_curves(csv_path: Path, png_path: Path) -> None:
     plt.close(fig)
 
 
-FIELDS = ["step", "loss", "policy_loss", "value_loss", "train_acc", "lr", "positions_per_s", "elapsed_s",
-          "val_top1", "val_top5", "val_nll", "val_value_acc"]
+FIELDS = ["step", "loss", "policy_loss", "value_loss", "ownership_loss", "train_acc", "lr", "positions_per_s",
+          "elapsed_s", "val_top1", "val_top5", "val_nll", "val_value_acc"]
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -302,12 +320,18 @@ def main(argv: list[str] | None = None) -> dict:
     digest = pack_digest(pack)
     state = read_checkpoint(ckpt_path, args, pack, digest) if args.resume and ckpt_path.exists() else None
     features = latest_features(args.features)
+    ownership = None
+    if args.ownership:
+        try:
+            ownership = OwnershipLabels.load(args.ownership)
+        except (OSError, ValueError) as exc:
+            _refuse(f"--ownership: {exc}")
     config = ModelConfig(body=args.body, blocks=args.blocks, filters=args.filters, pooling=args.pooling,
-                         in_planes=features.num_planes)
+                         in_planes=features.num_planes, ownership=ownership is not None)
     model = PolicyValueNet(config)
     if args.init and state is None:
         try:
-            model.load_state_dict(widen_inputs(read_record(args.init), features))
+            load_init(model, widen_inputs(read_record(args.init), features))
         except (RuntimeError, ValueError, KeyError) as exc:
             raise SystemExit(f"--init {args.init} does not fit {config} reading {features}: "
                              f"{str(exc).splitlines()[0]}") from None
@@ -343,7 +367,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.val and is_main:
         val_examples = fixed_examples(PackedGames.load(args.val), args.eval_positions, features=features)
     sampler = BatchSampler(pack, args.batch_size, seed=args.seed * 1000 + rank, per_game=args.per_game,
-                           features=features)
+                           features=features, ownership=ownership)
     stop = min(args.steps, args.stop_at or args.steps)
     loader = DataLoader(_Steps(sampler, start, stop), batch_size=None, shuffle=False,
                         num_workers=args.workers, persistent_workers=False, pin_memory=device.type == "cuda",
@@ -356,6 +380,9 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"model {config} with {count_parameters(model):,} parameters; {len(pack):,} games, "
               f"{pack.num_positions:,} positions; {features}; device {device}{' bf16' if autocast else ''}",
               file=sys.stderr)
+        if ownership is not None:
+            print(f"ownership labels for {int((sampler.own_rows >= 0).sum()):,} of the {len(pack):,} games",
+                  file=sys.stderr)
 
     from tqdm import tqdm
     bar = tqdm(total=args.steps, initial=start, disable=args.no_progress or not is_main, unit="step",
@@ -374,7 +401,8 @@ def main(argv: list[str] | None = None) -> dict:
         lr = learning_rate(step, args)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        loss, policy_loss, value_loss, acc = losses(train_model, batch, device, args.value_weight, autocast)
+        parts = losses(train_model, batch, device, args.value_weight, autocast, args.ownership_weight)
+        loss, acc = parts["loss"], parts["train_acc"]
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -399,9 +427,8 @@ def main(argv: list[str] | None = None) -> dict:
                              f"checkpoint ({ckpt_path}) and model file were left as they were; lower --lr")
         speed = window_n / max(1e-9, time.time() - window_t)
         bar.set_postfix(loss=f"{loss_value:.3f}", acc=f"{acc.item():.3f}", pos_s=f"{speed:.0f}")
-        row = {"step": done, "loss": loss_value, "policy_loss": policy_loss.item(),
-               "value_loss": value_loss.item(), "train_acc": acc.item(), "lr": lr,
-               "positions_per_s": speed, "elapsed_s": elapsed_before + time.time() - t0}
+        row = {name: value.item() for name, value in parts.items()}
+        row.update(step=done, lr=lr, positions_per_s=speed, elapsed_s=elapsed_before + time.time() - t0)
         if evaluate_now:
             row.update(validate(model, val_examples, device, autocast))
             tqdm.write(f"step {done}: " + ", ".join(f"{k} {row[k]:.4f}" for k in row if k.startswith("val_")),
@@ -429,6 +456,18 @@ def main(argv: list[str] | None = None) -> dict:
     if distributed:
         torch.distributed.destroy_process_group()
     return last
+
+
+def load_init(model: PolicyValueNet, state: dict) -> None:
+    """Load ``state`` (from ``--init``) into ``model``. The ownership head is the one part that may differ: a new
+    head starts from its initialisation, and the head of a model file is left out when the run trains none."""
+    head = "ownership_conv."
+    if model.ownership_conv is None:
+        state = {k: v for k, v in state.items() if not k.startswith(head)}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    wrong = [k for k in missing if not k.startswith(head)] + list(unexpected)
+    if wrong:
+        raise RuntimeError(f"the model file's weights do not fit: {', '.join(sorted(wrong)[:5])}")
 
 
 def fit_steps_to_budget(args: argparse.Namespace, done: int, timed_steps: int, timed_seconds: float,

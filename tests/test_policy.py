@@ -270,8 +270,8 @@ def test_a_diverged_run_stops_and_keeps_its_last_good_files(packs, tmp_path, mon
     real = train.losses
 
     def diverging(*a, **k):
-        loss, policy_loss, value_loss, acc = real(*a, **k)
-        return loss * float("nan"), policy_loss, value_loss, acc
+        parts = real(*a, **k)
+        return dict(parts, loss=parts["loss"] * float("nan"))
 
     monkeypatch.setattr(train, "losses", diverging)
     with pytest.raises(SystemExit, match="not finite|nan"):
