@@ -37,3 +37,45 @@ def wilson_interval(wins: float, games: int, level: float = 0.95) -> tuple[float
     centre = (p + z * z / (2 * games)) / (1 + z * z / games)
     half = z * math.sqrt(p * (1 - p) / games + z * z / (4 * games * games)) / (1 + z * z / games)
     return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def elo_difference(score: float) -> float:
+    """The Elo difference at which the stronger side expects ``score`` (its share of the points, 0 < score < 1)."""
+    if not 0 < score < 1:
+        return math.copysign(math.inf, score - 0.5)
+    return 400 * math.log10(score / (1 - score))
+
+
+def fit_elo(results: list[tuple[str, str, float]], anchor: str, prior_games: float = 1.0,
+            iterations: int = 2000) -> dict[str, float]:
+    """Elo ratings from game results ``(player, opponent, score)`` (1 win, 0.5 draw, 0 loss), ``anchor`` at 0.
+
+    A maximum-likelihood Bradley-Terry fit with ``prior_games`` virtual draws between every two players who met
+    (the prior of BayesElo), so that a pairing won 10 of 10 gets a finite rating difference instead of an
+    infinite one; ``elo_interval`` gives what the games alone can bound."""
+    players = sorted({p for a, b, _ in results for p in (a, b)})
+    if anchor not in players:
+        raise ValueError(f"the anchor {anchor!r} played no game")
+    index = {p: i for i, p in enumerate(players)}
+    wins = np.zeros((len(players), len(players)))  # wins[i, j]: points i took from j
+    for a, b, score in results:
+        if a == b or not 0 <= score <= 1:
+            raise ValueError(f"bad result {(a, b, score)}")
+        wins[index[a], index[b]] += score
+        wins[index[b], index[a]] += 1 - score
+    met = (wins + wins.T) > 0
+    wins = wins + prior_games / 2 * met
+    games = wins + wins.T
+    strength = np.ones(len(players))
+    for _ in range(iterations):  # the minorisation-maximisation update of Hunter (2004)
+        denom = (games / (strength[:, None] + strength[None, :])).sum(axis=1)
+        strength = np.where(denom > 0, wins.sum(axis=1) / np.maximum(denom, 1e-300), strength)
+        strength /= strength[index[anchor]]
+    return {p: 400 * math.log10(strength[index[p]]) for p in players}
+
+
+def elo_interval(wins: float, games: int, level: float = 0.95) -> tuple[float, float]:
+    """The Elo differences at the ends of the Wilson interval of a win rate: what ``games`` alone can bound."""
+    lo, hi = wilson_interval(wins, games, level)
+    edge = 1e-9  # Wilson's bounds of a clean sweep are 0 or 1 up to rounding: no finite difference
+    return (elo_difference(lo) if lo > edge else -math.inf, elo_difference(hi) if hi < 1 - edge else math.inf)

@@ -29,3 +29,22 @@ def test_wilson_interval():
     assert lo == pytest.approx(0.2993, abs=1e-3) and hi == pytest.approx(0.7007, abs=1e-3)
     assert wilson_interval(20, 20)[1] == 1.0 and wilson_interval(0, 20)[0] == 0.0
     assert wilson_interval(18, 20)[0] > 0.68
+
+
+def test_elo_fit_recovers_the_difference_of_a_known_score():
+    from goengine.stats import elo_difference, fit_elo
+    games = [("a", "b", 1.0)] * 30 + [("a", "b", 0.0)] * 10 + [("c", "b", 0.5)] * 8
+    ratings = fit_elo(games, anchor="b", prior_games=0)
+    assert ratings["b"] == 0 and abs(ratings["a"] - elo_difference(0.75)) < 0.5 and abs(ratings["c"]) < 0.5
+    assert abs(elo_difference(0.75) - 190.85) < 0.01
+
+
+def test_a_clean_sweep_is_bounded_on_one_side_only_and_finite_under_the_prior():
+    from goengine.stats import elo_interval, fit_elo
+    lo, hi = elo_interval(10, 10)
+    assert 150 < lo < 180 and hi == float("inf")
+    assert elo_interval(0, 10)[0] == float("-inf")
+    swept = fit_elo([("a", "b", 1.0)] * 10, anchor="b")  # one virtual draw: as if 10.5 of 11
+    assert abs(swept["a"] - 400 * np.log10(10.5 / 0.5)) < 0.5
+    with pytest.raises(ValueError, match="anchor"):
+        fit_elo([("a", "b", 1.0)], anchor="z")
