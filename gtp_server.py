@@ -822,7 +822,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "AVX512-BF16 or AMX), auto (bf16 where the CPU has it, else eager; the default)")
     ap.add_argument("--temperature", type=float, default=0.0, help="0 plays the policy's best move; >0 samples")
     ap.add_argument("--opening-moves", type=int, default=0,
-                    help="sample the first N moves of a game from the policy, so that matches differ")
+                    help="sample the first N moves of a game (from the policy; with search, in proportion to the "
+                         "visits), so that matches differ")
     ap.add_argument("--seed", type=int, default=None, help="random seed for sampling and playouts")
     ap.add_argument("--resign-threshold", type=float, default=0.95,
                     help="resign when the value head is below minus this (0: never resign)")

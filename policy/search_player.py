@@ -132,9 +132,12 @@ class MCTSPlayer:
             if self.fallback.choose_move(board, komi, rules, cleanup, time_budget) == board.n:
                 return board.n
         self.search(board, self.playouts, seconds, komi, callback, every)
-        stats = self.mcts.root_stats(1)
+        opening = board.move_number < self.fallback.opening_moves
+        stats = self.mcts.root_stats(None if opening else 1)
         if not stats:
             return self.fallback.choose_move(board, komi, rules, cleanup, time_budget)
+        if opening:  # sampled in proportion to the visits (AlphaGo Zero's first moves), so that games differ
+            return self.fallback.rng.choices([s.point for s in stats], weights=[s.visits for s in stats])[0]
         best = stats[0]
         if (self.resign_threshold > 0 and not cleanup and board.move_number >= board.n // 4
                 and best.visits >= self.min_resign_visits and 2 * best.winrate - 1 <= -self.resign_threshold):

@@ -205,3 +205,15 @@ def test_time_control_kinds():
     assert TimeControl.from_gtp(0, 30, 10).budget(None, 0, lag=0.3) == pytest.approx(0.8 * 3 - 0.3)
     with pytest.raises(ValueError):
         TimeControl("sudden")
+
+
+def test_opening_moves_are_sampled_by_visits_with_search():
+    from policy.player import PolicyPlayer
+
+    def first_move(seed: int, opening: int) -> int:
+        net = MaterialNet()
+        player = MCTSPlayer(net, playouts=30, fallback=PolicyPlayer(net, seed=seed, opening_moves=opening))
+        return player.choose_move(Board(5), komi=0.5)
+
+    assert len({first_move(seed, 2) for seed in range(8)}) > 1  # the uniform prior spreads the visits
+    assert len({first_move(seed, 0) for seed in range(4)}) == 1  # no opening moves: always the same
