@@ -162,12 +162,13 @@ class BatchSampler:
     Each batch takes ``batch_size // per_game`` random games and ``per_game`` random positions from each,
     replayed to feature planes, each example under one of the 8 symmetries when ``augment``. With ``ownership``
     labels a batch also holds ``ownership`` (per point, +1 where the side to move owns it at the end, -1 where the
-    opponent does, 0 neutral) and ``ownership_mask`` (1 for the examples of labelled games).
+    opponent does, 0 neutral) and ``ownership_mask`` (1 for the examples of labelled games); ``labelled_share``
+    of each batch's games are then drawn from the labelled games alone (0: all games alike).
     """
 
     def __init__(self, pack: PackedGames, batch_size: int, seed: int = 0, per_game: int = 2,
                  augment: bool = True, features: FeatureSet = DEFAULT_FEATURES,
-                 ownership: OwnershipLabels | None = None):
+                 ownership: OwnershipLabels | None = None, labelled_share: float = 0.0):
         if len(pack) == 0:
             raise ValueError("the training pack holds no games")
         if batch_size % per_game:
@@ -182,12 +183,23 @@ class BatchSampler:
                 raise ValueError(f"ownership labels of {ownership.size}x{ownership.size} for a pack of "
                                  f"{pack.size}x{pack.size} games")
             self.own_rows = ownership.rows_for(pack.main_line_keys())
+        if not 0 <= labelled_share <= 1 or (labelled_share and ownership is None):
+            raise ValueError("labelled_share must be from 0 to 1, and needs ownership labels")
+        self.labelled_share, self.labelled = labelled_share, None
+        if labelled_share:
+            self.labelled = np.flatnonzero(self.own_rows >= 0)
+            if not len(self.labelled):
+                raise ValueError("no game of the pack has an ownership label")
+            self.labelled_weights = lengths[self.labelled] / lengths[self.labelled].sum()
 
     def batch(self, step: int) -> dict[str, np.ndarray]:
         rng = np.random.default_rng([self.seed, step])
         pack, size = self.pack, self.pack.size
         n_games = self.batch_size // self.per_game
         games = rng.choice(len(pack), size=n_games, p=self.weights)
+        if self.labelled is not None:
+            n_labelled = round(self.labelled_share * n_games)
+            games[:n_labelled] = rng.choice(self.labelled, size=n_labelled, p=self.labelled_weights)
         planes = np.zeros((self.batch_size, self.features.num_planes, size, size), dtype=np.float32)
         moves = np.zeros(self.batch_size, dtype=np.int64)
         values = np.zeros(self.batch_size, dtype=np.float32)

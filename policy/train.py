@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                                        "train an ownership head beside the value head")
     p.add_argument("--ownership-weight", type=float, default=1.0,
                    help="weight of the ownership loss (binary cross-entropy, mean over points)")
+    p.add_argument("--labelled-share", type=float, default=0.0,
+                   help="with --ownership: the share of each batch's games drawn from the labelled games")
     p.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     p.add_argument("--workers", type=int, default=1, help="data loader processes (0: in the main process)")
@@ -104,6 +106,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--train is required (on the command line or in --config)")
     if args.time_budget is not None and not (args.time_budget > 0 and math.isfinite(args.time_budget)):
         parser.error("--time-budget must be a positive number of seconds")
+    if not 0 <= args.labelled_share <= 1 or (args.labelled_share and not args.ownership):
+        parser.error("--labelled-share must be from 0 to 1 and needs --ownership")
     if args.time_budget and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         parser.error("--time-budget is not supported under torchrun (each process would fix its own steps)")
     return args
@@ -366,8 +370,11 @@ def main(argv: list[str] | None = None) -> dict:
     val_examples = None
     if args.val and is_main:
         val_examples = fixed_examples(PackedGames.load(args.val), args.eval_positions, features=features)
-    sampler = BatchSampler(pack, args.batch_size, seed=args.seed * 1000 + rank, per_game=args.per_game,
-                           features=features, ownership=ownership)
+    try:
+        sampler = BatchSampler(pack, args.batch_size, seed=args.seed * 1000 + rank, per_game=args.per_game,
+                               features=features, ownership=ownership, labelled_share=args.labelled_share)
+    except ValueError as exc:  # labels of another board size, or none for this pack
+        _refuse(f"--ownership {args.ownership}: {exc}")
     stop = min(args.steps, args.stop_at or args.steps)
     loader = DataLoader(_Steps(sampler, start, stop), batch_size=None, shuffle=False,
                         num_workers=args.workers, persistent_workers=False, pin_memory=device.type == "cuda",

@@ -144,3 +144,15 @@ def test_label_command_then_training_with_the_labels(tmp_path):
     with pytest.raises(SystemExit) as stop:
         train(flags + ["--out", str(tmp_path / "run2"), "--ownership", str(tmp_path / "broken.npz")])
     assert stop.value.code == 2 and not (tmp_path / "run2").exists()
+
+
+def test_a_share_of_each_batch_comes_from_the_labelled_games():
+    pack = PackedGames.from_games([walls_game("W+0.5")] + [walls_game("W+R") for _ in range(3)], SIZE)
+    pack.keys = np.arange(4, dtype=np.uint64)  # four games, one labelled
+    labels = OwnershipLabels(SIZE, pack.keys[:1], expected_map()[None])
+    sampler = BatchSampler(pack, batch_size=16, seed=0, per_game=2, features=GO_27, ownership=labels,
+                           labelled_share=0.5)
+    assert all(sampler.batch(step)["ownership_mask"].mean() >= 0.5 for step in range(5))
+    with pytest.raises(ValueError, match="no game"):
+        BatchSampler(pack, 16, ownership=OwnershipLabels(SIZE, np.array([99], np.uint64), expected_map()[None]),
+                     labelled_share=0.5, features=GO_27)
