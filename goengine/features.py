@@ -44,7 +44,7 @@ from .board import BLACK, Board
 from . import tactics
 
 HISTORY = 8
-_LIB_COUNTS = np.arange(1, 5, dtype=np.int8)[:, None]
+_LIB_COUNTS = np.arange(1, 5, dtype=np.int16)[:, None]
 _CAPTURE_SIZES = np.array([[1], [3], [7]], dtype=np.int16)
 
 
@@ -66,7 +66,7 @@ class _Position:
 
     @cached_property
     def liberties(self) -> np.ndarray:
-        return np.minimum(np.asarray(self.board.liberty_counts(), dtype=np.int8), 4)
+        return np.minimum(tactics.liberty_counts(self.board), 4)
 
     @cached_property
     def tactics(self) -> np.ndarray:
@@ -106,8 +106,7 @@ def _liberty_bands(color_of: Callable[[_Position], int]) -> Fill:
 
 
 def _illegal(pos: _Position, out: np.ndarray) -> None:
-    for p in illegal_points(pos.board, pos.me):
-        out[0, p] = 1.0
+    out[0] = tactics.ko_and_suicide_points(pos.board, pos.me)
 
 
 def _ones(pos: _Position, out: np.ndarray) -> None:
@@ -260,14 +259,3 @@ def feature_set_for_planes(count: int) -> FeatureSet:
             return fs
     raise ValueError(f"no feature set has {count} planes")
 
-
-def illegal_points(board: Board, color: int) -> list[int]:
-    """Empty points where ``color`` may not play by simple ko or suicide. Only points with no empty neighbour can
-    be illegal."""
-    size = board.size
-    empty = np.frombuffer(bytes(board.stones), dtype=np.uint8).reshape(size, size) == 0
-    padded = np.zeros((size + 2, size + 2), dtype=bool)
-    padded[1:-1, 1:-1] = empty
-    boxed = empty & ~(padded[:-2, 1:-1] | padded[2:, 1:-1] | padded[1:-1, :-2] | padded[1:-1, 2:])
-    reason = board.illegal_reason
-    return [p for p in np.flatnonzero(boxed).tolist() if reason(p, color) in ("ko", "suicide")]

@@ -16,7 +16,8 @@ microseconds. Two questions are answered:
   lines were read first (and so the answer) can depend on how the board is turned and on the stone a string is
   read from (``read_position`` reads each string from the first stone of the board's own group).
 
-``read_position`` answers both for a whole position at once, for the ``go-40`` planes of ``goengine.features``.
+``read_position`` answers both for a whole position at once, for the ``go-40`` planes of ``goengine.features``;
+``liberty_counts`` and ``ko_and_suicide_points`` give the two board facts of the ``go-27`` planes the same way.
 These facts are what AlphaGo's policy network read from its input planes (Silver et al. 2016, Extended Data
 Table 2: liberties after the move, capture size, self-atari size, ladder capture, ladder escape).
 """
@@ -463,24 +464,21 @@ def _among(values, count, x):
 
 
 @_jit
-def _move_effects(stones, nbrs, me, ko, facts):
-    """For each empty point where ``me`` may play (``ko`` is the point it may not retake, or -1), the liberties of
-    the mover's string after the move, the stones it captures and the string's size, into ``facts``. Computed
-    from the board's strings, without playing anything."""
+def _strings(stones, nbrs):
+    """Every string on the board: ``string_of[p]`` (-1 where empty), and string ``s``'s stones
+    ``members[first_stone[s]:first_stone[s + 1]]`` and liberties ``libs[first_lib[s]:first_lib[s + 1]]``."""
     n = len(stones)
     string_of = np.full(n, -1, dtype=np.int32)
-    first_stone = np.empty(n + 1, dtype=np.int32)  # the stones of string s: members[first_stone[s]:...[s + 1]]
+    first_stone = np.empty(n + 1, dtype=np.int32)
     members = np.empty(n, dtype=np.int32)
     first_lib = np.empty(n + 1, dtype=np.int32)
     libs = np.empty(4 * n, dtype=np.int32)
-    mark = np.zeros(n, dtype=np.int64)
+    mark = np.zeros(n, dtype=np.int32)
     frontier = np.empty(n, dtype=np.int32)
     strings = placed = placed_libs = 0
-    stamp = 0
     for p in range(n):
         if stones[p] == EMPTY or string_of[p] >= 0:
             continue
-        stamp += 1
         color = stones[p]
         first_stone[strings], first_lib[strings] = placed, placed_libs
         string_of[p] = strings
@@ -496,8 +494,8 @@ def _move_effects(stones, nbrs, me, ko, facts):
                 if q < 0:
                     break
                 if stones[q] == EMPTY:
-                    if mark[q] != stamp:
-                        mark[q] = stamp
+                    if mark[q] != strings + 1:
+                        mark[q] = strings + 1
                         libs[placed_libs] = q
                         placed_libs += 1
                 elif stones[q] == color and string_of[q] < 0:
@@ -508,7 +506,54 @@ def _move_effects(stones, nbrs, me, ko, facts):
                     todo += 1
         strings += 1
     first_stone[strings], first_lib[strings] = placed, placed_libs
+    return string_of, first_stone, members, first_lib, libs
 
+
+@_jit
+def _liberty_counts(stones, nbrs):
+    string_of, _, _, first_lib, _ = _strings(stones, nbrs)
+    counts = np.zeros(len(stones), dtype=np.int16)
+    for p in range(len(stones)):
+        s = string_of[p]
+        if s >= 0:
+            counts[p] = first_lib[s + 1] - first_lib[s]
+    return counts
+
+
+@_jit
+def _ko_and_suicide(stones, nbrs, color, ko, allow_suicide):
+    """1 at the empty points where ``color`` may not play: ``ko``, and suicide unless ``allow_suicide``. Only a
+    point without an empty neighbour can be either."""
+    string_of, _, _, first_lib, _ = _strings(stones, nbrs)
+    out = np.zeros(len(stones), dtype=np.uint8)
+    for p in range(len(stones)):
+        if stones[p] != EMPTY:
+            continue
+        boxed, alive = True, False
+        for k in range(4):
+            q = nbrs[p, k]
+            if q < 0:
+                break
+            if stones[q] == EMPTY:
+                boxed = False
+                break
+            libs = first_lib[string_of[q] + 1] - first_lib[string_of[q]]
+            if (stones[q] == color and libs > 1) or (stones[q] != color and libs == 1):
+                alive = True  # a friend with a liberty to spare, or a capture
+        if boxed and (p == ko or (not alive and not allow_suicide)):
+            out[p] = 1
+    return out
+
+
+@_jit
+def _move_effects(stones, nbrs, me, ko, facts):
+    """For each empty point where ``me`` may play (``ko`` is the point it may not retake, or -1), the liberties of
+    the mover's string after the move, the stones it captures and the string's size, into ``facts``. Computed
+    from the board's strings, without playing anything."""
+    n = len(stones)
+    string_of, first_stone, members, first_lib, libs = _strings(stones, nbrs)
+    mark = np.zeros(n, dtype=np.int32)
+    stamp = 0
     own = np.empty(4, dtype=np.int32)
     caught = np.empty(4, dtype=np.int32)
     for p in range(n):
@@ -599,6 +644,19 @@ def _reading_starts(board: Board) -> np.ndarray:
     groups = set(board._group)
     groups.discard(None)
     return np.array([g.stones[0] for g in groups], dtype=np.int64)
+
+
+def liberty_counts(board: Board) -> np.ndarray:
+    """Per point, the liberties of the string there (0 where empty), as int16: ``Board.liberty_counts`` computed
+    from the stones in one pass, for the feature planes."""
+    return _liberty_counts(_stones(board), _tables(board.size)[0])
+
+
+def ko_and_suicide_points(board: Board, color: int) -> np.ndarray:
+    """A uint8 mask of the empty points where ``color`` may not play by simple ko or suicide (superko is not
+    checked), as ``Board.illegal_reason`` says."""
+    ko = board.ko if board.ko is not None and board.ko_color == color else -1
+    return _ko_and_suicide(_stones(board), _tables(board.size)[0], color, ko, board.allow_suicide)
 
 
 def _effects(board: Board, stones: np.ndarray, color: int) -> np.ndarray:
