@@ -69,7 +69,7 @@ class _Position:
         return np.minimum(tactics.liberty_counts(self.board), 4)
 
     @cached_property
-    def tactics(self) -> np.ndarray:
+    def facts(self) -> np.ndarray:
         """``goengine.tactics.read_position`` for the mover: move effects, ladders and eyes, one row each."""
         return tactics.read_position(self.board, self.me)
 
@@ -114,34 +114,34 @@ def _ones(pos: _Position, out: np.ndarray) -> None:
 
 
 def _liberties_after(pos: _Position, out: np.ndarray) -> None:
-    out[:] = np.minimum(pos.tactics[tactics.LIBERTIES], 4)[None, :] == _LIB_COUNTS
+    out[:] = np.minimum(pos.facts[tactics.LIBERTIES], 4)[None, :] == _LIB_COUNTS
 
 
 def _captures(pos: _Position, out: np.ndarray) -> None:
-    out[:] = pos.tactics[tactics.CAPTURES][None, :] >= _CAPTURE_SIZES
+    out[:] = pos.facts[tactics.CAPTURES][None, :] >= _CAPTURE_SIZES
 
 
 def _large_self_atari(pos: _Position, out: np.ndarray) -> None:
-    facts = pos.tactics
+    facts = pos.facts
     out[0] = (facts[tactics.LIBERTIES] == 1) & (facts[tactics.STRING_SIZE] >= 3)
 
 
 def _ladder_captures(pos: _Position, out: np.ndarray) -> None:
-    out[0] = pos.tactics[tactics.LADDER_CAPTURE]
+    out[0] = pos.facts[tactics.LADDER_CAPTURE]
 
 
 def _ladder_escapes(pos: _Position, out: np.ndarray) -> None:
-    out[0] = pos.tactics[tactics.LADDER_ESCAPE]
+    out[0] = pos.facts[tactics.LADDER_ESCAPE]
 
 
 def _laddered(color_of: Callable[[_Position], int]) -> Fill:
     def fill(pos: _Position, out: np.ndarray) -> None:
-        out[0] = (pos.now == color_of(pos)) & (pos.tactics[tactics.LADDERED] == 1)
+        out[0] = (pos.now == color_of(pos)) & (pos.facts[tactics.LADDERED] == 1)
     return fill
 
 
 def _own_eyes(pos: _Position, out: np.ndarray) -> None:
-    out[0] = pos.tactics[tactics.TRUE_EYE]
+    out[0] = pos.facts[tactics.TRUE_EYE]
 
 
 def _mover(pos: _Position) -> int:
