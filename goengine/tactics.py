@@ -2,8 +2,9 @@
 
 The reader works on a private copy of the stones and finds strings by flood fill, so it never touches the
 ``Board`` it came from. It is compiled with numba (``cache=True``: the machine code is kept in ``__pycache__``
-beside this file, so only the first process after an install or a change pays the compile, about 10 s of CPU;
-later ones load it in well under a second), which makes a whole position's reading cost tens of microseconds. Two questions are answered:
+beside this file, so only the first process after an install or a change pays the compile, about 11 s of CPU;
+later ones load it in well under a second), which makes a whole position's reading cost tens of microseconds. Two
+questions are answered:
 
 * ``move_effects``: for every empty point, the liberties the mover's string would have after playing there, the
   opponent stones it would capture, and whether it is legal at all (simple ko and suicide; superko is left to the
