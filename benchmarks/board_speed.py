@@ -12,6 +12,10 @@
 * ``ratio``: the first over the second.
 * ``replay_positions_per_s``: games from an archive, already parsed, replayed with ``goengine.positions``.
 * ``feature_us_per_position_<set>``: each feature set's ``encode`` on replayed positions, microseconds each.
+* ``encode_game_positions_per_s_<set>``: each feature set's ``encode_game`` (what the training sampler calls) on
+  the same games, and ``encode_game_ratio_go-27_to_go-40``: how many times faster ``go-27`` packs than ``go-40``.
+* ``go-40_first_encode_s``: wall time of this process's first ``go-40`` encode, which loads the compiled tactical
+  reader from numba's cache (or compiles it, about 10 s of CPU, the first time after an install or a change).
 * ``pipeline_positions_per_s_per_core``: archive -> parsed -> replayed -> feature planes (``DEFAULT_FEATURES.encode_game``),
   single process.
 
@@ -34,7 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from goengine import Board, positions  # noqa: E402
 from goengine.archive import GameReader  # noqa: E402
-from goengine.features import DEFAULT_FEATURES, FEATURE_SETS  # noqa: E402
+from goengine.features import DEFAULT_FEATURES, FEATURE_SETS, GO_27, GO_40  # noqa: E402
 
 SIZE = 19
 MAX_MOVES = 2 * SIZE * SIZE
@@ -118,8 +122,12 @@ def load_games(archive: str, count: int) -> list:
 
 def replay_and_features(archive: str, games: int, feature_games: int, reps: int) -> dict:
     loaded = load_games(archive, games)
+    start = time.perf_counter()
+    GO_40.encode(Board(SIZE))  # the first go-40 encode loads the compiled tactical reader (or compiles it)
+    first_call_s = time.perf_counter() - start
     replay_rates = []
     feature_us: dict[str, list[float]] = {fs.name: [] for fs in FEATURE_SETS.values()}
+    game_rates: dict[str, list[float]] = {fs.name: [] for fs in FEATURE_SETS.values()}
     for _ in range(reps):
         start, count = time.process_time(), 0
         for game in loaded:
@@ -135,9 +143,15 @@ def replay_and_features(archive: str, games: int, feature_games: int, reps: int)
             for board in boards:
                 fs.encode(board)
             feature_us[fs.name].append((time.process_time() - start) / len(boards) * 1e6)
+            start = time.process_time()
+            count = sum(len(fs.encode_game(game)[0]) for game in loaded[:feature_games])
+            game_rates[fs.name].append(count / (time.process_time() - start))
+    rates = {name: statistics.median(r) for name, r in game_rates.items()}
     return {"replay_positions_per_s": round(statistics.median(replay_rates)),
             **{f"feature_us_per_position_{name}": round(statistics.median(us), 1) for name, us in feature_us.items()},
-            "replay_games": len(loaded)}
+            **{f"encode_game_positions_per_s_{name}": round(rate) for name, rate in rates.items()},
+            "encode_game_ratio_go-27_to_go-40": round(rates[GO_27.name] / rates[GO_40.name], 2),
+            "go-40_first_encode_s": round(first_call_s, 2), "replay_games": len(loaded)}
 
 
 def pipeline(archive: str, games: int, reps: int) -> dict:

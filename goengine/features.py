@@ -41,10 +41,11 @@ from typing import Callable
 import numpy as np
 
 from .board import BLACK, Board
-from .tactics import Ladders, MoveEffect, move_effects
+from . import tactics
 
 HISTORY = 8
-_LIB_COUNTS = np.arange(1, 5, dtype=np.int8)[:, None]
+_LIB_COUNTS = np.arange(1, 5, dtype=np.int16)[:, None]
+_CAPTURE_SIZES = np.array([[1], [3], [7]], dtype=np.int16)
 
 
 class _Position:
@@ -65,39 +66,12 @@ class _Position:
 
     @cached_property
     def liberties(self) -> np.ndarray:
-        return np.minimum(np.asarray(self.board.liberty_counts(), dtype=np.int8), 4)
+        return np.minimum(tactics.liberty_counts(self.board), 4)
 
     @cached_property
-    def effects(self) -> dict[int, MoveEffect]:
-        return move_effects(self.board, self.me)
-
-    @cached_property
-    def ladders(self) -> "_LadderFacts":
-        return _LadderFacts(self.board, self.me)
-
-
-class _LadderFacts:
-    """Every ladder fact of a position: strings captured in a ladder, and moves that capture or escape."""
-
-    def __init__(self, board: Board, me: int):
-        reader = Ladders(board)
-        self.captured_stones: dict[int, list[int]] = {me: [], 3 - me: []}
-        self.capture_moves: set[int] = set()
-        self.escape_moves: set[int] = set()
-        for color, stones, libs in board.groups():
-            if len(libs) > 2:
-                continue
-            point = stones[0]
-            if color != me and len(libs) == 2:
-                moves = reader.capture_moves(point)
-                self.capture_moves.update(moves)
-                captured = bool(moves)
-            else:
-                captured = reader.captured(point)
-            if captured:
-                self.captured_stones[color].extend(stones)
-            if color == me and len(libs) == 1 and reader.escapes_by_extension(point):
-                self.escape_moves.update(libs)
+    def facts(self) -> np.ndarray:
+        """``goengine.tactics.read_position`` for the mover: move effects, ladders and eyes, one row each."""
+        return tactics.read_position(self.board, self.me)
 
 
 Fill = Callable[[_Position, np.ndarray], None]
@@ -132,8 +106,7 @@ def _liberty_bands(color_of: Callable[[_Position], int]) -> Fill:
 
 
 def _illegal(pos: _Position, out: np.ndarray) -> None:
-    for p in illegal_points(pos.board, pos.me):
-        out[0, p] = 1.0
+    out[0] = tactics.ko_and_suicide_points(pos.board, pos.me)
 
 
 def _ones(pos: _Position, out: np.ndarray) -> None:
@@ -141,46 +114,34 @@ def _ones(pos: _Position, out: np.ndarray) -> None:
 
 
 def _liberties_after(pos: _Position, out: np.ndarray) -> None:
-    for p, e in pos.effects.items():
-        out[min(e.liberties, 4) - 1, p] = 1.0
+    out[:] = np.minimum(pos.facts[tactics.LIBERTIES], 4)[None, :] == _LIB_COUNTS
 
 
 def _captures(pos: _Position, out: np.ndarray) -> None:
-    for p, e in pos.effects.items():
-        c = e.captures
-        if c:
-            out[0, p] = 1.0
-            if c >= 3:
-                out[1, p] = 1.0
-                if c >= 7:
-                    out[2, p] = 1.0
+    out[:] = pos.facts[tactics.CAPTURES][None, :] >= _CAPTURE_SIZES
 
 
 def _large_self_atari(pos: _Position, out: np.ndarray) -> None:
-    for p, e in pos.effects.items():
-        if e.liberties == 1 and e.string_size >= 3:
-            out[0, p] = 1.0
+    facts = pos.facts
+    out[0] = (facts[tactics.LIBERTIES] == 1) & (facts[tactics.STRING_SIZE] >= 3)
 
 
 def _ladder_captures(pos: _Position, out: np.ndarray) -> None:
-    out[0, list(pos.ladders.capture_moves)] = 1.0
+    out[0] = pos.facts[tactics.LADDER_CAPTURE]
 
 
 def _ladder_escapes(pos: _Position, out: np.ndarray) -> None:
-    out[0, list(pos.ladders.escape_moves)] = 1.0
+    out[0] = pos.facts[tactics.LADDER_ESCAPE]
 
 
 def _laddered(color_of: Callable[[_Position], int]) -> Fill:
     def fill(pos: _Position, out: np.ndarray) -> None:
-        out[0, pos.ladders.captured_stones[color_of(pos)]] = 1.0
+        out[0] = (pos.now == color_of(pos)) & (pos.facts[tactics.LADDERED] == 1)
     return fill
 
 
 def _own_eyes(pos: _Position, out: np.ndarray) -> None:
-    board, me = pos.board, pos.me
-    for p in pos.effects:
-        if board.is_true_eye(p, me):
-            out[0, p] = 1.0
+    out[0] = pos.facts[tactics.TRUE_EYE]
 
 
 def _mover(pos: _Position) -> int:
@@ -298,14 +259,3 @@ def feature_set_for_planes(count: int) -> FeatureSet:
             return fs
     raise ValueError(f"no feature set has {count} planes")
 
-
-def illegal_points(board: Board, color: int) -> list[int]:
-    """Empty points where ``color`` may not play by simple ko or suicide. Only points with no empty neighbour can
-    be illegal."""
-    size = board.size
-    empty = np.frombuffer(bytes(board.stones), dtype=np.uint8).reshape(size, size) == 0
-    padded = np.zeros((size + 2, size + 2), dtype=bool)
-    padded[1:-1, 1:-1] = empty
-    boxed = empty & ~(padded[:-2, 1:-1] | padded[2:, 1:-1] | padded[1:-1, :-2] | padded[1:-1, 2:])
-    reason = board.illegal_reason
-    return [p for p in np.flatnonzero(boxed).tolist() if reason(p, color) in ("ko", "suicide")]
