@@ -1,9 +1,10 @@
 """``python -m rnn_tools``: train and evaluate the tasks, annotate an SGF, comment on a move, draw figures.
 
-Tasks: outcome (1), sentiment (2), tagging (3a), terms (3b), commentary (4a),
-comments (4b), movelm (5). Paths may be SGF files, folders or archives; without paths ``train`` reads the task's
-archives of the shared data set, found under ``--data DIR`` or the folder named by ``$GOENGINE_DATA``.
-``evaluate`` scores the test split of the games given (``--split`` for another part, or ``all``). Every command is
+Tasks: outcome (1), sentiment (2), tagging (3a), terms (3b), rule-commentary (4a: a Seq2Seq learns the rule
+commentator's sentences), review-comments (4b: reviewers' real comments), movelm (5); ``commentary`` and
+``comments`` are accepted for 4a and 4b. Paths may be SGF files, folders or archives; without paths ``train``
+reads the task's archives of the shared data set, found under ``--data DIR`` or the folder named by
+``$GOENGINE_DATA``. ``evaluate`` scores the test split of the games given (``--split`` for another part, or ``all``). Every command is
 a thin call into the library.
 """
 from __future__ import annotations
@@ -27,10 +28,11 @@ DEFAULT_PATHS = {  # each task's archives, under the data folder
     "sentiment": [REVIEWS, ZH_COMMENTARY],
     "tagging": [PRO],
     "terms": [REVIEWS],
-    "commentary": [PRO],
-    "comments": [REVIEWS, ZH_COMMENTARY],
+    "rule-commentary": [PRO],
+    "review-comments": [REVIEWS, ZH_COMMENTARY],
     "movelm": [PRO],
 }
+TASK_ALIASES = {"commentary": "rule-commentary", "comments": "review-comments"}  # the former task names
 SHIPPED = {"outcome": os.path.join(WEIGHTS, "outcome.pt"), "sentiment": os.path.join(WEIGHTS, "sentiment.pt")}
 
 
@@ -54,6 +56,7 @@ def _print(report: dict, as_json: bool) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    args.task = TASK_ALIASES.get(args.task, args.task)
     paths = _paths(args.task, args.paths, args.data)
     common = {"progress": not args.quiet, "seed": args.seed}
     if args.task == "outcome":
@@ -75,11 +78,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     elif args.task == "terms":
         from .terms import train_and_score
         report = train_and_score(paths, every=args.every or 2, epochs=args.epochs or 4, **common)
-    elif args.task == "comments":
-        from .comments import train_and_score
+    elif args.task == "review-comments":
+        from .review_comments import train_and_score
         report = train_and_score(paths, every=args.every or 8, epochs=args.epochs or 5, **common)
-    elif args.task == "commentary":
-        from .commentary import train_and_score
+    elif args.task == "rule-commentary":
+        from .rule_commentary_seq2seq import train_and_score
         report = train_and_score(paths, every=args.every or 40, epochs=args.epochs or 4, **common)
     else:
         from .movelm import train
@@ -115,7 +118,7 @@ def cmd_annotate(args: argparse.Namespace) -> int:
 def cmd_comment(args: argparse.Namespace) -> int:
     from goengine.sgf import read_game
 
-    from .commentator import describe
+    from .rule_commentator import describe
     game = read_game(args.game)
     print(describe(game, args.move, seed=args.seed))
     real = game.comments.get(args.move)
@@ -146,7 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a task's model (and score it on the held-out games)",
                        formatter_class=HelpFormatter)
-    p.add_argument("task", choices=sorted(DEFAULT_PATHS), help="the task's model to train")
+    p.add_argument("task", choices=sorted(DEFAULT_PATHS) + sorted(TASK_ALIASES), metavar="TASK",
+                   help=f"the task's model to train: {', '.join(sorted(DEFAULT_PATHS))}")
     p.add_argument("paths", nargs="*", help="SGF files, folders or archives (default: the task's archives under "
                    "--data)")
     p.add_argument("--data", default=os.environ.get(DATA_ENV),

@@ -159,7 +159,7 @@ def test_sentiment_scores_and_a_majority_class_from_the_training_labels():
 
 def test_bleu_is_100_for_the_reference_and_0_for_unrelated_text():
     pytest.importorskip("sacrebleu")
-    from rnn_tools import commentary, comments
+    from rnn_tools import review_comments as comments, rule_commentary_seq2seq as commentary
     events = [{"refs": ["black d4 captures 2 stones of move 17 .", "with d4 black takes 2 stones ( move 17 ) off ."]},
               {"refs": ["white passes .", "white passes the turn ."]}]
     assert commentary.bleu([e["refs"][1] for e in events], events) == pytest.approx(100.0)

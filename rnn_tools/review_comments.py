@@ -1,8 +1,8 @@
-"""Task 4b, real commentary: generate a reviewer's comment on a move from the game (Seq2Seq), against a language
-model that never sees the game.
+"""Task 4b, reviewers' comments: generate a reviewer's real comment on a move from the game (Seq2Seq), against a
+language model that never sees the game.
 
-Source: the last moves as in task 4a (``commentary.move_source``: move-number and move tokens with engine facts),
-plus each move's column and row as one-hot inputs. The game-reading model also copies from the game the way
+Source: the last moves as in task 4a (``rule_commentary_seq2seq.move_source``: move-number and move tokens with
+engine facts), plus each move's column and row as one-hot inputs. The game-reading model also copies from the game the way
 reviewers quote it (``models.PointingSeq2Seq``). It points at the board to name a point ("better at r 9"),
 scoring every point from where it lies relative to the last moves, what stands on it and how much the policy
 network liked it there. It points at the record's words to copy a move number near the commented move ("after
@@ -32,7 +32,7 @@ from goengine.dataset import DataFilter
 from goengine.game import Game
 from policy.inference import Policy
 
-from .commentary import N_FEATURES, move_source, replay_events, source_vocab_size
+from .rule_commentary_seq2seq import N_FEATURES, move_source, replay_events, source_vocab_size
 from .data import iter_batches, read_split
 from .encoding import PAD_ID, MoveVocab, TextVocab, pad_batch, tokenize
 from .models import PointingSeq2Seq, Seq2Seq

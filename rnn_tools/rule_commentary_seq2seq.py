@@ -1,4 +1,5 @@
-"""Task 4a, commentary: a Seq2Seq model learns the rule commentator's sentences from the moves.
+"""Task 4a, rule commentary: a Seq2Seq model learns the sentences of the rule commentator (``rule_commentator``)
+from the moves.
 
 Source for move ``i``: the last ``WINDOW`` moves, each as a move-number token then a move token, with a few
 engine facts per move (captures, liberties, neighbouring groups). Target: one of the commentator's paraphrases
@@ -18,7 +19,7 @@ from goengine.board import BLACK, Board, neighbor_table
 from goengine.dataset import DataFilter
 from goengine.game import Game, positions
 
-from .commentator import TEMPLATES, event, render
+from .rule_commentator import TEMPLATES, event, render
 from .data import iter_batches, read_split
 from .encoding import PAD_ID, MoveVocab, TextVocab, pad_batch
 from .models import Seq2Seq
