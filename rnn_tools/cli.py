@@ -48,6 +48,13 @@ def _paths(task: str, given: list[str], data: str | None = None) -> list[str]:
     return paths
 
 
+def _kinds(text: str) -> str:
+    """The ``--kinds`` option: cells among elman, lstm, gru."""
+    if not text or set(text.split(",")) - {"elman", "lstm", "gru"}:
+        raise argparse.ArgumentTypeError("give cells among elman, lstm, gru, comma-separated")
+    return text
+
+
 def _print(report: dict, as_json: bool) -> None:
     if as_json:
         print(json.dumps(report))
@@ -72,15 +79,17 @@ def cmd_train(args: argparse.Namespace) -> int:
                        **common)["test"]
     elif args.task == "tagging":
         from .tagging import train_and_score
-        board = args.input == "board"  # defaults: the measured runs of docs/rnn_tools.md
+        board = args.input != "flat"  # defaults: the measured runs of docs/rnn_tools.md
         report = train_and_score(paths, every=args.every or (60 if board else 30),
-                                 epochs=args.epochs or (2 if board else 3), inputs=args.input, **common)
+                                 epochs=args.epochs or (2 if board else 3), inputs=args.input,
+                                 kinds=args.kinds.split(","), **common)
     elif args.task == "terms":
         from .terms import train_and_score
         report = train_and_score(paths, every=args.every or 2, epochs=args.epochs or 4, **common)
     elif args.task == "review-comments":
         from .review_comments import train_and_score
-        report = train_and_score(paths, every=args.every or 8, epochs=args.epochs or 5, **common)
+        report = train_and_score(paths, every=args.every or 8, epochs=args.epochs or 5,
+                                 tune_epochs=args.tune_epochs or 3, **common)
     elif args.task == "rule-commentary":
         from .rule_commentary_seq2seq import train_and_score
         report = train_and_score(paths, every=args.every or 40, epochs=args.epochs or 4, **common)
@@ -164,8 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="outcome: only games dated in this range, e.g. 2020-2022 or 2020- (undated games are left out)")
     p.add_argument("--value-net", help="outcome: policy model file whose value head is a feature (default: shipped)")
     p.add_argument("--members", type=int, default=5, help="outcome: LSTMs in the ensemble")
-    p.add_argument("--input", choices=["board", "flat"], default="board",
-                   help="tagging: board planes read by a board-shaped cell, or move tokens")
+    p.add_argument("--input", choices=["board", "board-stones", "flat"], default="board",
+                   help="tagging: board planes read by a board-shaped cell (board-stones: without the plane of "
+                   "removed stones), or move tokens")
+    p.add_argument("--kinds", default="elman,lstm,gru", type=_kinds,
+                   help="tagging: the recurrent cells to train, comma-separated")
+    p.add_argument("--tune-epochs", type=int,
+                   help="review-comments: epochs of each model after the shared language model (default 3)")
     p.add_argument("--max-train", type=int, help="sentiment: at most this many training sentences (default 200000)")
     p.add_argument("--checkpoint", help="resumable checkpoint file, written after every epoch")
     p.add_argument("--cache", help="pickle of the prepared examples, reused when it exists (outcome, sentiment)")

@@ -150,7 +150,7 @@ def test_sentiment_scores_and_a_majority_class_from_the_training_labels():
     train = [{"label": 1, "lang": "en"}] * 3 + [{"label": 0, "lang": "en"}] + [{"label": 0, "lang": "zh"}] * 2
     shares = sentiment.praise_shares(train)
     assert shares == {"all": 0.5, "en": 0.75, "zh": 0.0}
-    report = sentiment.report(test, y, 1 - y, None, None, shares)
+    report = sentiment.report(test, {"rnn": y, "bag_of_words": 1 - y}, None, None, shares)
     assert report["all"]["rnn"] == {"accuracy": 1.0, "macro_f1": 1.0, "n": 5}
     assert report["all"]["bag_of_words"]["accuracy"] == 0.0 and report["all"]["bag_of_words"]["macro_f1"] == 0.0
     assert report["en"]["majority"]["accuracy"] == pytest.approx(1 / 3)  # praise, the training majority in English

@@ -267,7 +267,9 @@ def test_commentary_seq2seq_tiny(game_dir):
     results = commentary.train_and_score([str(game_dir)], every=1, per_game=5, epochs=1, hidden=16,
                                          test_examples=20, size=9, progress=False)
     for name in ("attention", "no_attention"):  # BLEU itself is checked on known answers in test_metrics
-        assert set(results[name]) == {"bleu_greedy", "bleu_beam4_first300", "bleu_greedy_first300"}
+        assert set(results[name]) == {"bleu_greedy", "bleu_greedy_ci95", "bleu_beam4_first300", "bleu_greedy_first300"}
+        lo, hi = results[name]["bleu_greedy_ci95"]
+        assert lo <= results[name]["bleu_greedy"] <= hi
     assert len(results["samples"]) == min(10, results["scored"])
 
 
