@@ -4,8 +4,8 @@ Tasks: outcome (1), sentiment (2), tagging (3a), terms (3b), rule-commentary (4a
 commentator's sentences), review-comments (4b: reviewers' real comments), movelm (5); ``commentary`` and
 ``comments`` are accepted for 4a and 4b. Paths may be SGF files, folders or archives; without paths ``train``
 reads the task's archives of the shared data set, found under ``--data DIR`` or the folder named by
-``$GOENGINE_DATA``. ``evaluate`` scores the test split of the games given (``--split`` for another part, or ``all``). Every command is
-a thin call into the library.
+``$GOENGINE_DATA``. ``evaluate`` scores the test split of the games given (``--split`` for another part, or
+``all``), every figure with its 95% interval by game. Every command is a thin call into the library.
 """
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 language model that never sees the game.
 
 Source: the last moves as in task 4a (``rule_commentary_seq2seq.move_source``: move-number and move tokens with
-engine facts), plus each move's column and row as one-hot inputs. The game-reading model also copies from the game the way
-reviewers quote it (``models.PointingSeq2Seq``). It points at the board to name a point ("better at r 9"),
+engine facts), plus each move's column and row as one-hot inputs. The game-reading model also copies from the
+game the way reviewers quote it (``models.PointingSeq2Seq``). It points at the board to name a point ("better at r 9"),
 scoring every point from where it lies relative to the last moves, what stands on it and how much the policy
 network liked it there. It points at the record's words to copy a move number near the commented move ("after
 57") or a word of the record's header: the players' names and the game's opening comment, where reviewers
