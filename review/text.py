@@ -6,7 +6,7 @@ import re
 from goengine.board import BLACK
 from goengine.coords import to_gtp
 from goengine.game import Game
-from rnn_tools.commentator import describe
+from rnn_tools.rule_commentator import describe
 
 COMMENTATOR_SEED = 0
 

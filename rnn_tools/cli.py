@@ -1,10 +1,11 @@
 """``python -m rnn_tools``: train and evaluate the tasks, annotate an SGF, comment on a move, draw figures.
 
-Tasks: outcome (1), sentiment (2), tagging (3a), terms (3b), commentary (4a),
-comments (4b), movelm (5). Paths may be SGF files, folders or archives; without paths ``train`` reads the task's
-archives of the shared data set, found under ``--data DIR`` or the folder named by ``$GOENGINE_DATA``.
-``evaluate`` scores the test split of the games given (``--split`` for another part, or ``all``). Every command is
-a thin call into the library.
+Tasks: outcome (1), sentiment (2), tagging (3a), terms (3b), rule-commentary (4a: a Seq2Seq learns the rule
+commentator's sentences), review-comments (4b: reviewers' real comments), movelm (5); ``commentary`` and
+``comments`` are accepted for 4a and 4b. Paths may be SGF files, folders or archives; without paths ``train``
+reads the task's archives of the shared data set, found under ``--data DIR`` or the folder named by
+``$GOENGINE_DATA``. ``evaluate`` scores the test split of the games given (``--split`` for another part, or
+``all``), every figure with its 95% interval by game. Every command is a thin call into the library.
 """
 from __future__ import annotations
 
@@ -27,10 +28,11 @@ DEFAULT_PATHS = {  # each task's archives, under the data folder
     "sentiment": [REVIEWS, ZH_COMMENTARY],
     "tagging": [PRO],
     "terms": [REVIEWS],
-    "commentary": [PRO],
-    "comments": [REVIEWS, ZH_COMMENTARY],
+    "rule-commentary": [PRO],
+    "review-comments": [REVIEWS, ZH_COMMENTARY],
     "movelm": [PRO],
 }
+TASK_ALIASES = {"commentary": "rule-commentary", "comments": "review-comments"}  # the former task names
 SHIPPED = {"outcome": os.path.join(WEIGHTS, "outcome.pt"), "sentiment": os.path.join(WEIGHTS, "sentiment.pt")}
 
 
@@ -46,6 +48,13 @@ def _paths(task: str, given: list[str], data: str | None = None) -> list[str]:
     return paths
 
 
+def _kinds(text: str) -> str:
+    """The ``--kinds`` option: cells among elman, lstm, gru."""
+    if not text or set(text.split(",")) - {"elman", "lstm", "gru"}:
+        raise argparse.ArgumentTypeError("give cells among elman, lstm, gru, comma-separated")
+    return text
+
+
 def _print(report: dict, as_json: bool) -> None:
     if as_json:
         print(json.dumps(report))
@@ -54,6 +63,7 @@ def _print(report: dict, as_json: bool) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    args.task = TASK_ALIASES.get(args.task, args.task)
     paths = _paths(args.task, args.paths, args.data)
     common = {"progress": not args.quiet, "seed": args.seed}
     if args.task == "outcome":
@@ -69,17 +79,19 @@ def cmd_train(args: argparse.Namespace) -> int:
                        **common)["test"]
     elif args.task == "tagging":
         from .tagging import train_and_score
-        board = args.input == "board"  # defaults: the measured runs of docs/rnn_tools.md
+        board = args.input != "flat"  # defaults: the measured runs of docs/rnn_tools.md
         report = train_and_score(paths, every=args.every or (60 if board else 30),
-                                 epochs=args.epochs or (2 if board else 3), inputs=args.input, **common)
+                                 epochs=args.epochs or (2 if board else 3), inputs=args.input,
+                                 kinds=args.kinds.split(","), **common)
     elif args.task == "terms":
         from .terms import train_and_score
         report = train_and_score(paths, every=args.every or 2, epochs=args.epochs or 4, **common)
-    elif args.task == "comments":
-        from .comments import train_and_score
-        report = train_and_score(paths, every=args.every or 8, epochs=args.epochs or 5, **common)
-    elif args.task == "commentary":
-        from .commentary import train_and_score
+    elif args.task == "review-comments":
+        from .review_comments import train_and_score
+        report = train_and_score(paths, every=args.every or 8, epochs=args.epochs or 5,
+                                 tune_epochs=args.tune_epochs or 3, **common)
+    elif args.task == "rule-commentary":
+        from .rule_commentary_seq2seq import train_and_score
         report = train_and_score(paths, every=args.every or 40, epochs=args.epochs or 4, **common)
     else:
         from .movelm import train
@@ -115,7 +127,7 @@ def cmd_annotate(args: argparse.Namespace) -> int:
 def cmd_comment(args: argparse.Namespace) -> int:
     from goengine.sgf import read_game
 
-    from .commentator import describe
+    from .rule_commentator import describe
     game = read_game(args.game)
     print(describe(game, args.move, seed=args.seed))
     real = game.comments.get(args.move)
@@ -146,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a task's model (and score it on the held-out games)",
                        formatter_class=HelpFormatter)
-    p.add_argument("task", choices=sorted(DEFAULT_PATHS), help="the task's model to train")
+    p.add_argument("task", choices=sorted(DEFAULT_PATHS) + sorted(TASK_ALIASES), metavar="TASK",
+                   help=f"the task's model to train: {', '.join(sorted(DEFAULT_PATHS))}")
     p.add_argument("paths", nargs="*", help="SGF files, folders or archives (default: the task's archives under "
                    "--data)")
     p.add_argument("--data", default=os.environ.get(DATA_ENV),
@@ -160,8 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="outcome: only games dated in this range, e.g. 2020-2022 or 2020- (undated games are left out)")
     p.add_argument("--value-net", help="outcome: policy model file whose value head is a feature (default: shipped)")
     p.add_argument("--members", type=int, default=5, help="outcome: LSTMs in the ensemble")
-    p.add_argument("--input", choices=["board", "flat"], default="board",
-                   help="tagging: board planes read by a board-shaped cell, or move tokens")
+    p.add_argument("--input", choices=["board", "board-stones", "flat"], default="board",
+                   help="tagging: board planes read by a board-shaped cell (board-stones: without the plane of "
+                   "removed stones), or move tokens")
+    p.add_argument("--kinds", default="elman,lstm,gru", type=_kinds,
+                   help="tagging: the recurrent cells to train, comma-separated")
+    p.add_argument("--tune-epochs", type=int,
+                   help="review-comments: epochs of each model after the shared language model (default 3)")
     p.add_argument("--max-train", type=int, help="sentiment: at most this many training sentences (default 200000)")
     p.add_argument("--checkpoint", help="resumable checkpoint file, written after every epoch")
     p.add_argument("--cache", help="pickle of the prepared examples, reused when it exists (outcome, sentiment)")

@@ -1,7 +1,12 @@
-"""Scores used by the tasks: accuracy, ROC AUC, precision/recall/F1, macro-F1, top-k."""
+"""Scores used by the tasks: accuracy, ROC AUC, precision/recall/F1, macro-F1, and their 95% intervals by game."""
 from __future__ import annotations
 
+import math
+from typing import Callable, Sequence
+
 import numpy as np
+
+from goengine.stats import bootstrap_by_game
 
 
 def accuracy(y_true, y_pred) -> float:
@@ -16,16 +21,8 @@ def roc_auc(y_true, scores) -> float:
     n_pos, n_neg = int(y.sum()), int((~y).sum())
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    order = np.argsort(s, kind="mergesort")
-    ranks = np.empty(len(s))
-    sorted_s = s[order]
-    i = 0
-    while i < len(s):
-        j = i
-        while j + 1 < len(s) and sorted_s[j + 1] == sorted_s[i]:
-            j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2 + 1
-        i = j + 1
+    _, inverse, counts = np.unique(s, return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2)[inverse]  # ties share their mean rank (from 1)
     return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
@@ -42,3 +39,33 @@ def binary_f1(y_true, y_pred) -> tuple[float, float, float]:
 def macro_f1(y_true, y_pred, classes=(0, 1)) -> float:
     y, p = np.asarray(y_true), np.asarray(y_pred)
     return float(np.mean([binary_f1(y == c, p == c)[2] for c in classes]))
+
+
+def game_interval(score: Callable[[np.ndarray], float], games: Sequence, resamples: int = 1000, seed: int = 0,
+                  level: float = 0.95) -> list[float]:
+    """Bootstrap interval of a figure measured on examples grouped by game: ``games`` holds each example's game,
+    and ``score`` takes an array of example indices (those of the games drawn with replacement, a game drawn twice
+    counted twice) and returns the figure. Positions or sentences of one game are not independent, so whole
+    games are resampled. For a ratio of sums ``goengine.stats.bootstrap_by_game`` does the same faster.
+    Resamples whose figure is undefined (NaN, e.g. an AUC with one class) are left out."""
+    _, inverse = np.unique(np.asarray(games), return_inverse=True)
+    members = [np.flatnonzero(inverse == g) for g in range(inverse.max() + 1)] if len(inverse) else []
+    if not members:
+        return [math.nan, math.nan]
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(resamples):
+        value = score(np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))]))
+        if not math.isnan(value):
+            values.append(value)
+    if not values:
+        return [math.nan, math.nan]
+    tail = (1 - level) / 2 * 100
+    return [float(v) for v in np.percentile(values, [tail, 100 - tail])]
+
+
+def perplexity_interval(nll: Sequence[float], counts: Sequence[float], resamples: int = 2000,
+                        seed: int = 0) -> list[float]:
+    """95% interval of a perplexity ``exp(sum(nll) / sum(counts))`` from per-game sums, resampled by game."""
+    lo, hi = bootstrap_by_game(np.asarray(nll, float), np.asarray(counts, float), resamples=resamples, seed=seed)
+    return [math.exp(lo), math.exp(hi)]

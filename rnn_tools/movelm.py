@@ -15,9 +15,11 @@ from torch import nn
 
 from goengine.dataset import DataFilter
 from goengine.game import Game
+from goengine.stats import bootstrap_by_game
 
 from .data import iter_batches, read_split
 from .encoding import BOS_ID, PAD_ID, MoveVocab, pad_batch
+from .metrics import perplexity_interval
 from .models import SequenceTagger
 from .training import fit, save_model
 
@@ -42,20 +44,28 @@ def loss_fn(model: nn.Module, batch) -> torch.Tensor:
 
 @torch.no_grad()
 def score(model: nn.Module, seqs: list[list[int]]) -> dict:
-    """Top-1, top-5 and perplexity over every predicted move."""
-    nll, top1, top5, n = 0.0, 0, 0, 0
+    """Top-1, top-5 and perplexity over every predicted move, with 95% intervals resampled by game."""
+    per_game = []  # (moves, top-1 hits, top-5 hits, negative log-likelihood) of every game
     for batch in iter_batches(seqs, 64):
         tokens, lengths, targets = collate(batch)
-        logits = model(tokens, lengths)
+        logp = torch.log_softmax(model(tokens, lengths), -1)
         mask = targets != PAD_ID
-        logp = torch.log_softmax(logits[mask], -1)
-        y = targets[mask]
-        nll -= logp.gather(1, y[:, None]).sum().item()
+        nll = -logp.gather(2, targets.clamp(min=0)[..., None])[..., 0] * mask
         best = logp.topk(5, -1).indices
-        top1 += (best[:, 0] == y).sum().item()
-        top5 += (best == y[:, None]).any(-1).sum().item()
-        n += len(y)
-    return {"top1": top1 / n, "top5": top5 / n, "perplexity": math.exp(nll / n), "moves": n}
+        top1 = (best[..., 0] == targets) & mask
+        top5 = (best == targets[..., None]).any(-1) & mask
+        per_game += zip(mask.sum(1).tolist(), top1.sum(1).tolist(), top5.sum(1).tolist(), nll.sum(1).tolist())
+    return summary(np.array(per_game, np.float64))
+
+
+def summary(per_game: np.ndarray) -> dict:
+    """Top-1, top-5, perplexity and their 95% intervals by game from rows of (moves, top-1 hits, top-5 hits,
+    negative log-likelihood), one row a game."""
+    n, top1, top5, nll = (float(x) for x in per_game.sum(0))
+    return {"top1": top1 / n, "top5": top5 / n, "perplexity": math.exp(nll / n), "moves": int(n),
+            "top1_ci95": list(bootstrap_by_game(per_game[:, 1], per_game[:, 0])),
+            "top5_ci95": list(bootstrap_by_game(per_game[:, 2], per_game[:, 0])),
+            "perplexity_ci95": perplexity_interval(per_game[:, 3], per_game[:, 0])}
 
 
 def unigram(train: list[list[int]], test: list[list[int]], vocab_size: int) -> dict:
@@ -65,9 +75,8 @@ def unigram(train: list[list[int]], test: list[list[int]], vocab_size: int) -> d
         np.add.at(counts, s[1:], 1)
     logp = np.log(counts / counts.sum())
     order = np.argsort(-counts)
-    y = np.concatenate([s[1:] for s in test])
-    return {"top1": float(np.mean(y == order[0])), "top5": float(np.isin(y, order[:5]).mean()),
-            "perplexity": float(np.exp(-logp[y].mean())), "moves": int(len(y))}
+    return summary(np.array([(len(y), np.sum(y == order[0]), np.isin(y, order[:5]).sum(), -logp[y].sum())
+                             for y in (np.asarray(s[1:]) for s in test)], np.float64))
 
 
 def cnn_policy(games: list[Game], max_len: int = 300, policy_path: str | None = None) -> dict:
@@ -78,7 +87,7 @@ def cnn_policy(games: list[Game], max_len: int = 300, policy_path: str | None = 
     short = [replace(g, moves=g.moves[:max_len]) for g in games if g.moves]
     result = evaluate_games(Policy.load(policy_path), short)
     return {"top1": result["top1"], "top5": result["top5"], "perplexity": math.exp(result["nll"]),
-            "moves": result["positions"]}
+            "moves": result["positions"], "top1_ci95": list(result["top1_ci95"])}
 
 
 def train(paths: list[str], out: str | None = None, *, every: int = 15, epochs: int = 3, hidden: int = 256,

@@ -2,8 +2,10 @@
 
 Examples are the sentences of move comments in the Go Teaching Ladder reviews (English) and the Chinese
 professional commentary. ``lexicon.label`` gives the label and ``lexicon.mask_cues`` hides the cue words, so the
-bidirectional LSTM learns from the surrounding words. Baselines on the same split and the same masked text: a
-bag-of-words logistic regression, and the VADER general sentiment lexicon (also on the unmasked text, for scale).
+bidirectional LSTM learns from the surrounding words. Baselines on the same split and the same masked text:
+logistic regression on the words present (``bag_of_words``) and on the words and word pairs present
+(``bag_of_bigrams``), each kept at its epoch of best validation macro-F1; the class most frequent in the training
+sentences; and the VADER general sentiment lexicon (also on the unmasked text, for scale).
 """
 from __future__ import annotations
 
@@ -22,9 +24,9 @@ from goengine.game import Game
 from .data import iter_batches, read_split
 from .encoding import TextVocab, pad_batch, tokenize
 from .lexicon import label, mask_cues
-from .metrics import accuracy, macro_f1
+from .metrics import accuracy, game_interval, macro_f1
 from .models import SequenceClassifier
-from .training import fit, load_model, save_model
+from .training import KeepBest, fit, load_model, save_model
 
 MAX_TOKENS = 60
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？；;])\s*|\n+")
@@ -39,10 +41,11 @@ def is_chinese(text: str) -> bool:
     return bool(re.search(r"[\u3400-\u9fff]", text))
 
 
-def examples_from_games(games: list[Game]) -> list[dict]:
-    """Labelled, masked sentences of the move comments (node 0, the game header, is left out)."""
+def examples_from_games(games: list[Game], part: str = "") -> list[dict]:
+    """Labelled, masked sentences of the move comments (node 0, the game header, is left out); ``game`` names the
+    sentence's game (``part`` and its index) for intervals by game."""
     out = []
-    for game in games:
+    for number, game in enumerate(games):
         for index, comment in game.comments.items():
             if index == 0:
                 continue
@@ -50,7 +53,7 @@ def examples_from_games(games: list[Game]) -> list[dict]:
                 y = label(sentence)
                 if y is not None:
                     out.append({"text": sentence, "masked": mask_cues(sentence), "label": y,
-                                "lang": "zh" if is_chinese(sentence) else "en"})
+                                "lang": "zh" if is_chinese(sentence) else "en", "game": f"{part}{number}"})
     return out
 
 
@@ -64,7 +67,7 @@ def accept_commented(game: Game) -> str | None:
 def read_commentary(paths: list[str], every: int = 1) -> dict[str, list[dict]]:
     """Examples per split, the split made by game."""
     games, _ = read_split(paths, DataFilter(size=None), every=every, accept=accept_commented, check_legal=False)
-    return {k: examples_from_games(v) for k, v in games.items()}
+    return {k: examples_from_games(v, f"{k}/") for k, v in games.items()}
 
 
 def encode(vocab: TextVocab, text: str) -> list[int]:
@@ -87,27 +90,47 @@ def predict(model: nn.Module, vocab: TextVocab, texts: list[str], batch_size: in
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def bow_logistic(train_ex: list[dict], vocab: TextVocab, epochs: int = 4, seed: int = 0):
-    """Baseline: logistic regression on bag-of-words presence vectors of the masked text (trained with Adam)."""
-    torch.manual_seed(seed)
-    weights = torch.tensor(_class_weights(train_ex), dtype=torch.float32)
-    linear = nn.Linear(len(vocab), 2)
+def ngrams(tokens: list[str], n: int) -> list[str]:
+    """The words of ``tokens`` and, with ``n = 2``, the pairs of neighbouring words too."""
+    return tokens + ([f"{a} {b}" for a, b in zip(tokens, tokens[1:])] if n == 2 else [])
 
-    def bag(batch: list[dict]) -> torch.Tensor:
-        x = torch.zeros(len(batch), len(vocab))
-        for i, e in enumerate(batch):
-            x[i, encode(vocab, e["masked"])] = 1.0
-        return x
+
+def bow_logistic(train_ex: list[dict], valid_ex: list[dict], n: int = 1, max_epochs: int = 10, seed: int = 0):
+    """Baseline: logistic regression on which n-grams (words, or words and word pairs with ``n = 2``) of the
+    masked text are present, n-grams seen at least 3 times in training; class-weighted cross-entropy, Adam, kept
+    at its epoch of best macro-F1 on ``valid_ex`` (the epoch count is tuned on validation). Returns
+    ``(predict, kept_epoch)``, ``predict(examples)`` giving P(praise)."""
+    torch.manual_seed(seed)
+    grams = [ngrams(tokenize(e["masked"])[:MAX_TOKENS], n) for e in train_ex]
+    vocab = TextVocab.build(grams, max_size=200_000, min_freq=3)
+    weights = torch.tensor(_class_weights(train_ex), dtype=torch.float32)
+    linear = nn.EmbeddingBag(len(vocab), 2, mode="sum")
+    nn.init.zeros_(linear.weight)
+    linear.config = {}
+
+    def bag(batch: list[dict]) -> tuple[torch.Tensor, torch.Tensor]:
+        ids = [sorted(set(vocab.encode(ngrams(tokenize(e["masked"])[:MAX_TOKENS], n)))) or [0] for e in batch]
+        offsets = torch.tensor([0] + [len(i) for i in ids[:-1]]).cumsum(0)
+        return torch.tensor([t for i in ids for t in i]), offsets
+
+    def predict(examples: list[dict]) -> np.ndarray:
+        with torch.no_grad():
+            return np.concatenate([torch.softmax(linear(*bag(b)), -1)[:, 1].numpy()
+                                   for b in iter_batches(examples, 1024)]) if examples else np.zeros(0)
 
     def loss_fn(model, batch):
         x, y = batch
-        return nn.functional.cross_entropy(model(x), y, weight=weights) + 1e-5 * model.weight.pow(2).sum()
+        return nn.functional.cross_entropy(model(*x), y, weight=weights) + 1e-6 * model.weight.pow(2).sum()
 
-    linear.config = {}
+    def validation() -> tuple[float, dict]:
+        f1 = macro_f1([e["label"] for e in valid_ex], predict(valid_ex) > 0.5)
+        return f1, {"valid_macro_f1": f1}
+
+    keep = KeepBest(linear, validation, name=f"bag of {'bigrams' if n == 2 else 'words'}")
     fit(linear, lambda e: ((bag(b), torch.tensor([x["label"] for x in b]))
-                           for b in iter_batches(train_ex, 256, seed=e)), loss_fn, epochs=epochs, lr=5e-3,
-        clip=5.0, desc="bag of words", progress=False)
-    return lambda examples: torch.softmax(linear(bag(examples)), -1)[:, 1].detach().numpy()
+                           for b in iter_batches(train_ex, 256, seed=e)), loss_fn, epochs=max_epochs, lr=5e-3,
+        clip=5.0, desc="bag of words", after_epoch=keep, progress=False)
+    return predict, keep.restore()
 
 
 def vader_scores(texts: list[str]) -> np.ndarray | None:
@@ -125,8 +148,13 @@ def _class_weights(examples: list[dict]) -> list[float]:
     return [0.5 / (1 - pos), 0.5 / pos]
 
 
-def scores(y: np.ndarray, pred: np.ndarray) -> dict:
-    return {"accuracy": accuracy(y, pred), "macro_f1": macro_f1(y, pred), "n": int(len(y))}
+def scores(y: np.ndarray, pred: np.ndarray, games: np.ndarray | None = None) -> dict:
+    """Accuracy and macro-F1; with ``games`` (each sentence's game) their 95% intervals, resampled by game."""
+    out = {"accuracy": accuracy(y, pred), "macro_f1": macro_f1(y, pred), "n": int(len(y))}
+    if games is not None:
+        out["accuracy_ci95"] = game_interval(lambda j: accuracy(y[j], pred[j]), games)
+        out["macro_f1_ci95"] = game_interval(lambda j: macro_f1(y[j], pred[j]), games)
+    return out
 
 
 def _languages(examples: list[dict]) -> list[tuple[str, np.ndarray]]:
@@ -141,23 +169,44 @@ def praise_shares(examples: list[dict]) -> dict[str, float]:
     return {name: float(y[mask].mean()) for name, mask in _languages(examples) if mask.any()}
 
 
-def report(examples: list[dict], probs: np.ndarray, bow: np.ndarray, vader_masked, vader_raw,
-           train_shares: dict[str, float]) -> dict:
-    """Model and baselines on ``examples``, overall and per language. The majority baseline predicts the class
-    most frequent in the training examples of that language (``train_shares``, from ``praise_shares``)."""
+def report(examples: list[dict], probs: dict[str, np.ndarray], vader_masked, vader_raw,
+           train_shares: dict[str, float], intervals: bool = False) -> dict:
+    """Models and baselines on ``examples``, overall and per language: ``probs`` maps a model's name to its
+    P(praise) per example. The majority baseline predicts the class most frequent in the training examples of
+    that language (``train_shares``, from ``praise_shares``). With ``intervals`` every figure gets its 95%
+    interval, resampled by game (the examples' ``game``)."""
     out = {}
     y = np.array([e["label"] for e in examples])
+    games = np.array([e["game"] for e in examples]) if intervals else None
     for name, mask in _languages(examples):
         if not mask.any():
             continue
+        g = games[mask] if intervals else None
         majority = train_shares.get(name, train_shares["all"]) >= 0.5
-        part = {"rnn": scores(y[mask], probs[mask] > 0.5), "bag_of_words": scores(y[mask], bow[mask] > 0.5),
-                "majority": scores(y[mask], np.full(mask.sum(), majority)),
-                "praise_share": float(y[mask].mean())}
+        part = {model: scores(y[mask], p[mask] > 0.5, g) for model, p in probs.items()}
+        part["majority"] = scores(y[mask], np.full(mask.sum(), majority), g)
+        part["praise_share"] = float(y[mask].mean())
         if vader_masked is not None and name == "en":
-            part["vader_masked"] = scores(y[mask], vader_masked[mask] >= 0.05)
-            part["vader_raw"] = scores(y[mask], vader_raw[mask] >= 0.05)
+            part["vader_masked"] = scores(y[mask], vader_masked[mask] >= 0.05, g)
+            part["vader_raw"] = scores(y[mask], vader_raw[mask] >= 0.05, g)
         out[name] = part
+    return out
+
+
+def score_with_baselines(parts: dict[str, list[dict]], train_ex: list[dict], probs: np.ndarray,
+                         split: str | None = "test") -> dict:
+    """The model's P(praise) ``probs`` on the examples of ``split`` (None: every part) beside the baselines
+    trained on ``train_ex`` (epochs chosen on the validation part), every figure with its 95% interval by game."""
+    examples = parts[split] if split else [e for v in parts.values() for e in v]
+    predictions = {"rnn": probs}
+    kept = {}
+    for name, n in (("bag_of_words", 1), ("bag_of_bigrams", 2)):
+        predict, kept[name] = bow_logistic(train_ex, parts["val"], n)
+        predictions[name] = predict(examples)
+    masked = [e["masked"] for e in examples]
+    out = report(examples, predictions, vader_scores(masked), vader_scores([e["text"] for e in examples]),
+                 praise_shares(train_ex), intervals=True)
+    out["baseline_kept_epochs"] = kept
     return out
 
 
@@ -171,6 +220,8 @@ def train(paths: list[str], out: str, *, every: int = 1, epochs: int = 9, max_tr
     if cache and os.path.exists(cache):
         with open(cache, "rb") as fh:
             parts = pickle.load(fh)
+        if any("game" not in e for v in parts.values() for e in v[:1]):
+            raise ValueError(f"{cache}: examples of an older format (without their game); delete it to read again")
     else:
         parts = read_commentary(paths, every)
         if cache:
@@ -200,11 +251,7 @@ def train(paths: list[str], out: str, *, every: int = 1, epochs: int = 9, max_tr
 
     fit(model, lambda e: (collate(vocab, b) for b in iter_batches(train_ex, 64, seed=e)), loss_fn, epochs=epochs,
         lr=2e-3, lr_decay=0.7, clip=1.0, checkpoint=checkpoint, desc="sentiment", after_epoch=after, progress=progress)
-    test = parts["test"]
-    bow = bow_logistic(train_ex, vocab)
-    masked = [e["masked"] for e in test]
-    metrics = report(test, predict(model, vocab, masked), bow(test), vader_scores(masked),
-                     vader_scores([e["text"] for e in test]), praise_shares(train_ex))
+    metrics = score_with_baselines(parts, train_ex, predict(model, vocab, [e["masked"] for e in parts["test"]]))
     meta = {"task": "sentiment", "vocab": vocab.itos, "max_tokens": MAX_TOKENS, "labels": ["criticism", "praise"],
             "data": {"paths": [str(p) for p in paths], "sample_every": every, "examples": {k: len(v) for k, v in parts.items()},
                      "trained_on": len(train_ex)}, "history": history, "test": metrics}
@@ -228,16 +275,14 @@ class SentimentModel:
 
 def evaluate(paths: list[str], model_path: str, split: str | None = "test") -> dict:
     """Score a model file on the labelled comment sentences of one split of the games under ``paths`` (the test
-    games by default; None: every game, the training games included)."""
+    games by default; None: every game, the training games included), beside the baselines trained on the
+    training part of the same games (``score_with_baselines``)."""
     scorer = SentimentModel(model_path)
     parts = read_commentary(paths)
     examples = parts[split] if split else [e for v in parts.values() for e in v]
-    if not examples:
-        raise ValueError("no comment sentences with an evaluative cue word found")
+    if not examples or not parts["train"] or not parts["val"]:
+        raise ValueError("too few comment sentences with an evaluative cue word in the training, validation or "
+                         "scored part")
     probs = predict(scorer.model, scorer.vocab, [e["masked"] for e in examples])
-    y = np.array([e["label"] for e in examples])
-    report = {"sentences": len(examples), "split": split or "all"}
-    for name, mask in _languages(examples):
-        if mask.any():
-            report[name] = scores(y[mask], probs[mask] > 0.5)
-    return report
+    return {"sentences": len(examples), "split": split or "all", **score_with_baselines(parts, parts["train"],
+                                                                                        probs, split)}

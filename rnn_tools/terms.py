@@ -30,7 +30,7 @@ from goengine.game import Game, positions_after
 
 from .data import iter_batches, read_split
 from .encoding import MoveVocab, pad_batch
-from .metrics import roc_auc
+from .metrics import game_interval, roc_auc
 from .models import SequenceTagger
 from .training import fit
 
@@ -183,15 +183,18 @@ class MoveLogistic(nn.Module):
 
 
 @torch.no_grad()
-def predictions(model: nn.Module, examples: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    """(targets, probabilities), each ``(commented moves, terms)``."""
+def predictions(model: nn.Module, examples: list[dict], with_games: bool = False) -> tuple[np.ndarray, ...]:
+    """(targets, probabilities), each ``(commented moves, terms)``; with ``with_games`` also the index of each
+    move's game in ``examples``."""
     model.eval()
-    ys, ps = [], []
-    for batch in iter_batches(examples, 64):
+    ys, ps, gs = [], [], []
+    for start, batch in zip(range(0, len(examples), 64), iter_batches(examples, 64)):
         tokens, lengths, feats, targets, commented = collate(batch)
         ys.append(targets[commented].numpy())
         ps.append(torch.sigmoid(model(tokens, lengths, feats))[commented].numpy())
-    return np.concatenate(ys), np.concatenate(ps)
+        gs.append(start + torch.nonzero(commented)[:, 0].numpy())
+    out = np.concatenate(ys), np.concatenate(ps)
+    return out + (np.concatenate(gs),) if with_games else out
 
 
 def term_aucs(y: np.ndarray, p: np.ndarray, terms: list[str]) -> dict:
@@ -233,6 +236,9 @@ def train_and_score(paths: list[str], *, every: int = 2, epochs: int = 4, top: i
         model = build()
         fit(model, lambda e: (collate(b) for b in iter_batches(parts["train"], 16, seed=e)), loss_fn,
             epochs=epochs, lr=3e-3, clip=1.0, desc=f"terms {name}", progress=progress)
-        results[name] = term_aucs(*predictions(model, parts["test"]), terms)
+        y, p, game = predictions(model, parts["test"], with_games=True)
+        results[name] = term_aucs(y, p, terms)
+        results[name]["mean_auc_ci95"] = game_interval(lambda j: term_aucs(y[j], p[j], terms)["mean_auc"] or np.nan,
+                                                       game, resamples=300)
         print(name, "mean AUC", results[name]["mean_auc"], file=sys.stderr, flush=True)
     return results

@@ -150,7 +150,7 @@ def test_sentiment_scores_and_a_majority_class_from_the_training_labels():
     train = [{"label": 1, "lang": "en"}] * 3 + [{"label": 0, "lang": "en"}] + [{"label": 0, "lang": "zh"}] * 2
     shares = sentiment.praise_shares(train)
     assert shares == {"all": 0.5, "en": 0.75, "zh": 0.0}
-    report = sentiment.report(test, y, 1 - y, None, None, shares)
+    report = sentiment.report(test, {"rnn": y, "bag_of_words": 1 - y}, None, None, shares)
     assert report["all"]["rnn"] == {"accuracy": 1.0, "macro_f1": 1.0, "n": 5}
     assert report["all"]["bag_of_words"]["accuracy"] == 0.0 and report["all"]["bag_of_words"]["macro_f1"] == 0.0
     assert report["en"]["majority"]["accuracy"] == pytest.approx(1 / 3)  # praise, the training majority in English
@@ -159,7 +159,7 @@ def test_sentiment_scores_and_a_majority_class_from_the_training_labels():
 
 def test_bleu_is_100_for_the_reference_and_0_for_unrelated_text():
     pytest.importorskip("sacrebleu")
-    from rnn_tools import commentary, comments
+    from rnn_tools import review_comments as comments, rule_commentary_seq2seq as commentary
     events = [{"refs": ["black d4 captures 2 stones of move 17 .", "with d4 black takes 2 stones ( move 17 ) off ."]},
               {"refs": ["white passes .", "white passes the turn ."]}]
     assert commentary.bleu([e["refs"][1] for e in events], events) == pytest.approx(100.0)

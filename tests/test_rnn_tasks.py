@@ -235,7 +235,7 @@ def test_cli_evaluate_outcome_json(game_dir, tmp_path, capsys):
 
 
 def test_commentator_events():
-    from rnn_tools.commentator import describe, game_events, render
+    from rnn_tools.rule_commentator import describe, game_events, render
     game = Game(size=5)
     for color, point in [(BLACK, 7), (WHITE, 12), (BLACK, 11), (WHITE, 24), (BLACK, 17), (WHITE, 20),
                          (BLACK, 13), (WHITE, 25)]:
@@ -253,7 +253,7 @@ def test_commentator_events():
 
 
 def test_commentator_ko():
-    from rnn_tools.commentator import game_events
+    from rnn_tools.rule_commentator import game_events
     game = Game(size=5)
     game.moves = [(BLACK, 1), (WHITE, 2), (BLACK, 5), (WHITE, 8), (BLACK, 11), (WHITE, 12), (BLACK, 24),
                   (WHITE, 6), (BLACK, 7)]
@@ -263,11 +263,13 @@ def test_commentator_ko():
 
 def test_commentary_seq2seq_tiny(game_dir):
     pytest.importorskip("sacrebleu")
-    from rnn_tools import commentary
+    from rnn_tools import rule_commentary_seq2seq as commentary
     results = commentary.train_and_score([str(game_dir)], every=1, per_game=5, epochs=1, hidden=16,
                                          test_examples=20, size=9, progress=False)
     for name in ("attention", "no_attention"):  # BLEU itself is checked on known answers in test_metrics
-        assert set(results[name]) == {"bleu_greedy", "bleu_beam4_first300", "bleu_greedy_first300"}
+        assert set(results[name]) == {"bleu_greedy", "bleu_greedy_ci95", "bleu_beam4_first300", "bleu_greedy_first300"}
+        lo, hi = results[name]["bleu_greedy_ci95"]
+        assert lo <= results[name]["bleu_greedy"] <= hi
     assert len(results["samples"]) == min(10, results["scored"])
 
 
@@ -348,7 +350,7 @@ def test_terms_task_learns_a_term_that_follows_the_board(tmp_path):
 
 
 def test_real_comments_task(tmp_path):
-    from rnn_tools import comments
+    from rnn_tools import review_comments as comments
     folder = tmp_path / "reviews"
     write_commented_games(folder, count=30, moves=12, seed=700)
     game = read_game(str(next(folder.glob("*.sgf"))))
@@ -391,7 +393,7 @@ def test_real_comments_task(tmp_path):
 
 def test_comments_read_the_policy_and_the_record():
     from policy.inference import Policy
-    from rnn_tools import comments
+    from rnn_tools import review_comments as comments
     game = random_game(9, 12, seed=3)
     game.info.black, game.info.white = "Kaya", "Tomas"
     game.comments = {0: "Hi, tomas here. My comments start with T: from now on.", 3: "T: slow, 2 is better",

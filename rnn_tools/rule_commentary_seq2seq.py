@@ -1,4 +1,5 @@
-"""Task 4a, commentary: a Seq2Seq model learns the rule commentator's sentences from the moves.
+"""Task 4a, rule commentary: a Seq2Seq model learns the sentences of the rule commentator (``rule_commentator``)
+from the moves.
 
 Source for move ``i``: the last ``WINDOW`` moves, each as a move-number token then a move token, with a few
 engine facts per move (captures, liberties, neighbouring groups). Target: one of the commentator's paraphrases
@@ -18,10 +19,11 @@ from goengine.board import BLACK, Board, neighbor_table
 from goengine.dataset import DataFilter
 from goengine.game import Game, positions
 
-from .commentator import TEMPLATES, event, render
 from .data import iter_batches, read_split
 from .encoding import PAD_ID, MoveVocab, TextVocab, pad_batch
+from .metrics import game_interval
 from .models import Seq2Seq
+from .rule_commentator import TEMPLATES, event, render
 from .training import fit
 
 WINDOW = 8
@@ -102,7 +104,8 @@ def _facts(board, color: int, point: int) -> np.ndarray:
 def build(paths: list[str], every: int, per_game: int, size: int = 19, seed: int = 0) -> dict[str, list[dict]]:
     rng = random.Random(seed)
     parts, _ = read_split(paths, DataFilter(size=size), every=every)
-    return {k: [e for g in v for e in game_examples(g, per_game, rng)] for k, v in parts.items()}
+    return {k: [{**e, "game": i} for i, g in enumerate(v) for e in game_examples(g, per_game, rng)]
+            for k, v in parts.items()}
 
 
 def collate(vocab: TextVocab, batch: list[dict]):
@@ -137,6 +140,12 @@ def bleu(hypotheses: list[str], examples: list[dict]) -> float:
     return float(sacrebleu.corpus_bleu(hypotheses, streams, force=True).score)  # already whitespace tokens
 
 
+def bleu_interval(hypotheses: list[str], examples: list[dict], resamples: int = 200) -> list[float]:
+    """95% interval of ``bleu``, resampling the examples' games; corpus BLEU is slow, so fewer resamples."""
+    return game_interval(lambda idx: bleu([hypotheses[i] for i in idx], [examples[i] for i in idx]),
+                         [e["game"] for e in examples], resamples=resamples)
+
+
 def train_and_score(paths: list[str], *, every: int = 40, per_game: int = 30, epochs: int = 4, hidden: int = 128,
                     test_examples: int = 1000, size: int = 19, progress: bool = True, seed: int = 0) -> dict:
     """Train with and without attention on the same data; BLEU (greedy and beam 4) on held-out games."""
@@ -155,7 +164,8 @@ def train_and_score(paths: list[str], *, every: int = 40, per_game: int = 30, ep
         greedy = generate(model, vocab, test)
         beam = generate(model, vocab, test[:300], beam=4)
         name = "attention" if attention else "no_attention"
-        results[name] = {"bleu_greedy": bleu(greedy, test), "bleu_beam4_first300": bleu(beam, test[:300]),
+        results[name] = {"bleu_greedy": bleu(greedy, test), "bleu_greedy_ci95": bleu_interval(greedy, test),
+                         "bleu_beam4_first300": bleu(beam, test[:300]),
                          "bleu_greedy_first300": bleu(greedy[:300], test[:300])}
         if attention:
             results["samples"] = [{"reference": e["target"], "generated": g} for e, g in zip(test[:10], greedy)]

@@ -1,9 +1,9 @@
-"""Task 4b, real commentary: generate a reviewer's comment on a move from the game (Seq2Seq), against a language
-model that never sees the game.
+"""Task 4b, reviewers' comments: generate a reviewer's real comment on a move from the game (Seq2Seq), against a
+language model that never sees the game.
 
-Source: the last moves as in task 4a (``commentary.move_source``: move-number and move tokens with engine facts),
-plus each move's column and row as one-hot inputs. The game-reading model also copies from the game the way
-reviewers quote it (``models.PointingSeq2Seq``). It points at the board to name a point ("better at r 9"),
+Source: the last moves as in task 4a (``rule_commentary_seq2seq.move_source``: move-number and move tokens with
+engine facts), plus each move's column and row as one-hot inputs. The game-reading model also copies from the
+game the way reviewers quote it (``models.PointingSeq2Seq``). It points at the board to name a point ("better at r 9"),
 scoring every point from where it lies relative to the last moves, what stands on it and how much the policy
 network liked it there. It points at the record's words to copy a move number near the commented move ("after
 57") or a word of the record's header: the players' names and the game's opening comment, where reviewers
@@ -32,9 +32,10 @@ from goengine.dataset import DataFilter
 from goengine.game import Game
 from policy.inference import Policy
 
-from .commentary import N_FEATURES, move_source, replay_events, source_vocab_size
+from .rule_commentary_seq2seq import N_FEATURES, move_source, replay_events, source_vocab_size
 from .data import iter_batches, read_split
-from .encoding import PAD_ID, MoveVocab, TextVocab, pad_batch, tokenize
+from .encoding import PAD_ID, UNK, MoveVocab, TextVocab, pad_batch, tokenize
+from .metrics import game_interval, perplexity_interval
 from .models import PointingSeq2Seq, Seq2Seq
 from .sentiment import accept_commented, is_chinese
 from .training import KeepBest, fit
@@ -157,10 +158,10 @@ def comment_examples(game: Game, policy: Policy | None = None) -> list[dict]:
     return out
 
 
-def collate(vocab: TextVocab, batch: list[dict], see_game: bool = True):
+def collate(vocab: TextVocab, batch: list[dict], see_game: bool = True, header: bool = True):
     """``(src, lengths, features, target, extra)``; ``extra`` is what the pointers read (``PointingSeq2Seq``):
-    the board points and the record's words. Without ``see_game`` the source is one empty step and ``extra`` is
-    ``None``."""
+    the board points and the record's words (without ``header``, the move numbers only: the model then reads the
+    moves and the board alone). Without ``see_game`` the source is one empty step and ``extra`` is ``None``."""
     extra = None
     if see_game:
         src, lengths = pad_batch([e["src"] for e in batch])
@@ -170,7 +171,8 @@ def collate(vocab: TextVocab, batch: list[dict], see_game: bool = True):
         size = int(round(len(batch[0]["board"]["stones"]) ** 0.5))
         points = np.stack([point_features(e["board"]["stones"], e["board"]["mover"], e["board"]["recent"], size,
                                           e["board"].get("policy")) for e in batch])
-        sources = [copy_source(e["header"], e["number"]) for e in batch]
+        no_header = ([], np.zeros((0, COPY_FEATURES), np.float32))
+        sources = [copy_source(e["header"] if header else no_header, e["number"]) for e in batch]
         copy_ids, _ = pad_batch([vocab.encode(words) for words, _ in sources])
         copy_feats = torch.zeros(*copy_ids.shape, COPY_FEATURES)
         copy_mask = torch.zeros(copy_ids.shape, dtype=torch.bool)
@@ -195,18 +197,19 @@ def loss_fn(model: nn.Module, batch, reduction: str = "mean") -> torch.Tensor:
 
 
 @torch.no_grad()
-def token_losses(model: Seq2Seq, vocab: TextVocab, examples: list[dict], see_game: bool) -> list[np.ndarray]:
+def token_losses(model: Seq2Seq, vocab: TextVocab, examples: list[dict], see_game: bool,
+                 header: bool = True) -> list[np.ndarray]:
     """The negative log-likelihood of every target token of every example (its ``<eos>`` last)."""
     out = []
     for batch in iter_batches(examples, 128):
-        losses = loss_fn(model, collate(vocab, batch, see_game), reduction="none").numpy()
+        losses = loss_fn(model, collate(vocab, batch, see_game, header), reduction="none").numpy()
         out += [losses[i, :len(e["target"]) + 1] for i, e in enumerate(batch)]
     return out
 
 
-def perplexity(model: Seq2Seq, vocab: TextVocab, examples: list[dict], see_game: bool) -> float:
+def perplexity(model: Seq2Seq, vocab: TextVocab, examples: list[dict], see_game: bool, header: bool = True) -> float:
     """exp of the mean negative log-likelihood per target token (``<eos>`` included, padding left out)."""
-    return perplexity_of(token_losses(model, vocab, examples, see_game))
+    return perplexity_of(token_losses(model, vocab, examples, see_game, header))
 
 
 def perplexity_of(losses: list[np.ndarray]) -> float:
@@ -246,16 +249,65 @@ def saving_by_kind(base: list[np.ndarray], model: list[np.ndarray], examples: li
             for k, v in saved.items()}
 
 
-def generate(model: Seq2Seq, vocab: TextVocab, examples: list[dict], see_game: bool) -> list[list[str]]:
+TOKEN_SUBSETS = {"all": (True, True), "no_unk": (False, True), "no_speaker": (True, False),
+                 "no_unk_no_speaker": (False, False)}  # (keep <unk> targets, keep the speakers' marks)
+
+
+def scored_tokens(vocab: TextVocab, examples: list[dict], size: int) -> dict[str, list[np.ndarray]]:
+    """For each of ``TOKEN_SUBSETS``, which target tokens of every example (its ``<eos>`` last) it scores: all of
+    them, all but the ``<unk>`` targets, all but the speaker's mark that heads a comment, all but both."""
+    unk = vocab.stoi[UNK]
+    out: dict[str, list[np.ndarray]] = {k: [] for k in TOKEN_SUBSETS}
+    for e in examples:
+        is_unk = np.array(vocab.encode(e["target"]) + [-1]) == unk
+        speaker = np.array([token_kind(e["target"], k, size) == "speaker" for k in range(len(e["target"]) + 1)])
+        for name, (keep_unk, keep_speaker) in TOKEN_SUBSETS.items():
+            out[name].append(~((is_unk & (not keep_unk)) | (speaker & (not keep_speaker))))
+    return out
+
+
+def perplexity_report(losses: dict[str, list[np.ndarray]], base: str, examples: list[dict], vocab: TextVocab,
+                      size: int) -> dict:
+    """For each subset of target tokens (``scored_tokens``): every model's perplexity with its 95% interval by
+    game, and every other model's reduction of ``base``'s perplexity (1 - ratio) with a paired interval (the
+    same games drawn for both). ``examples`` carry their ``game``."""
+    games = np.array([e["game"] for e in examples])
+    _, per_game = np.unique(games, return_inverse=True)
+    out = {}
+    for subset, masks in scored_tokens(vocab, examples, size).items():
+        counts = np.array([m.sum() for m in masks], np.float64)
+        nll = {name: np.array([float(x[m].sum()) for x, m in zip(ls, masks)]) for name, ls in losses.items()}
+        row: dict = {"tokens": int(counts.sum())}
+        for name, x in nll.items():
+            row[name] = {"perplexity": math.exp(x.sum() / counts.sum()),
+                         "ci95": perplexity_interval(np.bincount(per_game, x), np.bincount(per_game, counts))}
+            if name != base:
+                def reduction(idx: np.ndarray, x=x) -> float:
+                    return 1 - math.exp((x[idx].sum() - nll[base][idx].sum()) / counts[idx].sum())
+                row[name]["reduction"] = reduction(np.arange(len(x)))
+                row[name]["reduction_ci95"] = game_interval(reduction, games)
+        out[subset] = row
+    return out
+
+
+def generate(model: Seq2Seq, vocab: TextVocab, examples: list[dict], see_game: bool,
+             header: bool = True) -> list[list[str]]:
     out = []
     for batch in iter_batches(examples, 128):
-        src, lengths, feats, _, extra = collate(vocab, batch, see_game)
+        src, lengths, feats, _, extra = collate(vocab, batch, see_game, header)
         out += [vocab.decode(ids) for ids in model.greedy(src, lengths, MAX_TOKENS, feats, extra)]
     return out
 
 
 def detokenize(tokens: list[str]) -> str:
     return "".join(tokens) if tokens and all(is_chinese(t) or not t.isalnum() for t in tokens) else " ".join(tokens)
+
+
+def bleu_interval(hypotheses: list[list[str]], examples: list[dict], resamples: int = 200) -> list[float]:
+    """95% interval of ``bleu``, resampling the examples' games (``game``); corpus BLEU is slow, so fewer
+    resamples than for the other figures."""
+    return game_interval(lambda idx: bleu([hypotheses[i] for i in idx], [examples[i] for i in idx]),
+                         [e["game"] for e in examples], resamples=resamples)
 
 
 def bleu(hypotheses: list[list[str]], examples: list[dict]) -> float:
@@ -271,18 +323,19 @@ def bleu(hypotheses: list[list[str]], examples: list[dict]) -> float:
 
 
 def fit_kept_best(model: Seq2Seq, vocab: TextVocab, train_ex: list[dict], valid: list[dict], see_game: bool, *,
-                  epochs: int, lr: float, name: str, progress: bool = True, seed: int = 0) -> dict:
+                  epochs: int, lr: float, name: str, header: bool = True, progress: bool = True,
+                  seed: int = 0) -> dict:
     """Train ``model``, score the validation comments before and after every epoch, and leave the model at its
     lowest validation perplexity; return ``{perplexity, epoch, history}`` (epoch 0: the weights it started with)."""
 
     def validation() -> tuple[float, dict]:
-        ppl = perplexity(model, vocab, valid, see_game)
+        ppl = perplexity(model, vocab, valid, see_game, header)
         return ppl, {"valid_perplexity": ppl}
 
     keep = KeepBest(model.eval(), validation, higher_is_better=False, name=name)  # epoch 0 without dropout too
     keep.consider(0)
     torch.manual_seed(seed)
-    fit(model, lambda e: (collate(vocab, b, see_game) for b in iter_batches(train_ex, 64, seed=e)), loss_fn,
+    fit(model, lambda e: (collate(vocab, b, see_game, header) for b in iter_batches(train_ex, 64, seed=e)), loss_fn,
         epochs=epochs, lr=lr, clip=1.0, desc=name, after_epoch=keep, progress=progress)
     epoch = keep.restore()
     return {"perplexity": keep.history[epoch]["valid_perplexity"], "epoch": epoch, "history": keep.history}
@@ -309,10 +362,12 @@ def train_and_score(paths: list[str], *, every: int = 8, epochs: int = 5, tune_e
                     dropout: float = 0.2, max_train: int = 60_000, test_examples: int = 2000, size: int = 19,
                     pointer: bool = True, policy_model: str | None = None, progress: bool = True,
                     seed: int = 0) -> dict:
-    """Train a language model on the comments, then go on training two copies of it for ``tune_epochs`` more
-    epochs, one reading the game and one not (the text-only model), each kept at its epoch of lowest validation
-    perplexity; perplexity and BLEU on the comments of held-out games, per language, and ten generated comments
-    beside the real ones.
+    """Train a language model on the comments, then go on training copies of it for ``tune_epochs`` more epochs,
+    each kept at its epoch of lowest validation perplexity: ``text_only`` (reads nothing), ``seq2seq`` (reads the
+    whole record) and, with ``pointer``, ``moves_and_board`` (the same network without the header's words to
+    copy). Perplexity and BLEU on the comments of held-out games, per language; ``perplexity``: every model's
+    perplexity with and without ``<unk>`` targets and the speakers' marks, with 95% intervals by game and the
+    reduction of the text-only model's; ten generated comments beside the real ones.
 
     Both models get the same training; they differ only in what they read. Starting the game-reading model
     from a language model means it only has to learn what the game adds; trained from scratch on 60,000 comments
@@ -321,7 +376,8 @@ def train_and_score(paths: list[str], *, every: int = 8, epochs: int = 5, tune_e
     policy network ``policy_model`` (the shipped one by default). ``saving`` tells which tokens the game helps."""
     games, stats = read_split(paths, DataFilter(size=size), every=every, check_legal=False, accept=accept_commented)
     policy = Policy.load(policy_model)
-    parts = {k: [e for g in v for e in comment_examples(g, policy)] for k, v in games.items()}
+    parts = {k: [{**e, "game": i} for i, g in enumerate(v) for e in comment_examples(g, policy)]
+             for k, v in games.items()}
     rng = np.random.default_rng(seed)
     train_ex = parts["train"]
     if len(train_ex) > max_train:
@@ -341,19 +397,22 @@ def train_and_score(paths: list[str], *, every: int = 8, epochs: int = 5, tune_e
     results["language_model"] = fit_kept_best(language_model, vocab, train_ex, valid, False, epochs=epochs, lr=2e-3,
                                               name="language_model", progress=progress, seed=seed)
     losses = {}
-    for see_game in (False, True):
+    variants = [("text_only", False, False), ("seq2seq", True, True)]
+    if pointer:  # the record pointer without the header's words: what the moves and the board alone give
+        variants.insert(1, ("moves_and_board", True, False))
+    for name, see_game, header in variants:
         model = pointing_model(language_model, vocab, size) if see_game and pointer else copy.deepcopy(language_model)
-        name = "seq2seq" if see_game else "text_only"
         best = fit_kept_best(model, vocab, train_ex, valid, see_game, epochs=tune_epochs, lr=1e-3, name=name,
-                             progress=progress, seed=seed)
-        generated = generate(model, vocab, test, see_game)
-        losses[name] = token_losses(model, vocab, test, see_game)  # the test comments are scored once
+                             header=header, progress=progress, seed=seed)
+        generated = generate(model, vocab, test, see_game, header)
+        losses[name] = token_losses(model, vocab, test, see_game, header)  # the test comments are scored once
         report = {}
         for lang in ("en", "zh"):
             idx = [i for i, e in enumerate(test) if e["lang"] == lang]
             if idx:
+                hyps, refs = [generated[i] for i in idx], [test[i] for i in idx]
                 report[lang] = {"n": len(idx), "perplexity": perplexity_of([losses[name][i] for i in idx]),
-                                "bleu": bleu([generated[i] for i in idx], [test[i] for i in idx])}
+                                "bleu": bleu(hyps, refs), "bleu_ci95": bleu_interval(hyps, refs)}
         report["all"] = {"n": len(test), "perplexity": perplexity_of(losses[name])}
         report["kept_epoch"], report["history"] = best["epoch"], best["history"]
         results[name] = report
@@ -364,4 +423,5 @@ def train_and_score(paths: list[str], *, every: int = 8, epochs: int = 5, tune_e
     ppl, base = results["seq2seq"]["all"]["perplexity"], results["text_only"]["all"]["perplexity"]
     results["perplexity_reduction"] = 1 - ppl / base
     results["saving"] = saving_by_kind(losses["text_only"], losses["seq2seq"], test, size)
+    results["perplexity"] = perplexity_report(losses, "text_only", test, vocab, size)
     return results
