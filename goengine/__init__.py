@@ -1,4 +1,4 @@
-"""goengine: the rules of Go, game records and network features (pure Python + numpy, no torch)."""
+"""goengine: the rules of Go, game records and network features (Python and numpy, the tactical reader compiled by numba; no torch)."""
 from .board import BLACK, EMPTY, WHITE, Board, IllegalMove
 from .coords import from_gtp, from_sgf, to_gtp, to_sgf
 from .game import Game, GameInfo, ReplayError, Result, positions, replay

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # One prepared training run for a lent GPU machine (see README, "Training on a GPU").
 # Here:   python -m policy.pack ... --out data/train ; copy the validation pack to data/val2020/val.npz;
-#         pip download sgfmill into .whl (the device image lacks it), then call the device tool with
+#         pip download sgfmill, numba and llvmlite into .whl (the device image lacks them; numba compiles the
+#         tactical reader of the go-40 planes; llvmlite is about 40 MB of the 64 MiB carry), then call the device tool with
 #         carry ["data", ".whl"] and command "bash scripts/gpu_train.sh".
 # There:  trains with bf16 autocast and channels-last (COMPILE=--compile adds torch.compile) for TIME_BUDGET seconds,
 #         the learning-rate decay included, and leaves the model, its log and curves in $OUT.
-# FEATURES (default go-40): the loader processes compute the go-40 planes in Python at about 800 positions/s a
-#         core, so 14 of them feed about 11,000 positions/s, a quarter of what an H200 trains on; FEATURES=go-27
-#         trains at the GPU's rate (42,000 positions/s) on the old planes.
+# FEATURES (default go-40): the loader processes compute the go-40 planes at about 3,400 positions/s a core (the
+#         reader compiled by numba on the first batch of each process), so 14 of them should feed roughly the
+#         42,000 positions/s an H200 trains the 10x96 network at (not measured there); FEATURES=go-27 trains on the old planes.
 # On a CPU (to test the script): DEVICE=cpu STEPS=4 BLOCKS=1 FILTERS=8 BATCH=16 WORKERS=0 WARMUP=2 OUT=/tmp/o bash scripts/gpu_train.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
