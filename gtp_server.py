@@ -27,6 +27,7 @@ from goengine.handicap import fixed_handicap, free_handicap
 from goengine.render import render_ascii
 from goengine.scoring import check_komi, result_string
 from goengine.sgf import SgfError, game_to_sgf, read_game, set_result
+from policy.mcts import SearchConfig
 from policy.runtimes import RUNTIMES, sleep_waiting_threads
 from policy.timing import TimeControl
 
@@ -834,6 +835,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="seconds of tree search per move at most (alone: search until the time is up)")
     ap.add_argument("--ponder", action="store_true",
                     help="search on the opponent's time after each genmove, until the next command")
+    ap.add_argument("--c-puct", type=float, default=SearchConfig.c_puct,
+                    help="search: exploration weight on the policy prior")
+    ap.add_argument("--fpu-reduction", type=float, default=SearchConfig.fpu_reduction,
+                    help="search: an unvisited move is valued at its parent's value minus this")
     ap.add_argument("--score-playouts", type=int, default=64,
                     help="random playouts per dead-stone / final-score estimate")
     ap.add_argument("--log-file", help="write the log here instead of stderr")
@@ -857,13 +862,15 @@ def build_player(args: argparse.Namespace, policy) -> "Player":
         return player
     unclocked = DEFAULT_SECONDS if args.playouts is None and args.time_per_move is None else None
     return MCTSPlayer(policy, playouts=args.playouts or 10**9, time_per_move=args.time_per_move, fallback=player,
-                      resign_threshold=args.resign_threshold, unclocked_seconds=unclocked)
+                      resign_threshold=args.resign_threshold, unclocked_seconds=unclocked,
+                      config=SearchConfig(c_puct=args.c_puct, fpu_reduction=args.fpu_reduction))
 
 
 def _option_problem(args: argparse.Namespace) -> str | None:
     """What is wrong with the options, or None: every value is checked before the engine starts."""
     finite = (("--temperature", args.temperature), ("--resign-threshold", args.resign_threshold),
-              ("--time-per-move", args.time_per_move))
+              ("--time-per-move", args.time_per_move), ("--c-puct", args.c_puct),
+              ("--fpu-reduction", args.fpu_reduction))
     checks = [(v is None or math.isfinite(v), f"{option} must be a finite number") for option, v in finite] + [
         (re.fullmatch(r"cpu|auto|cuda(:\d+)?", args.device), "--device must be cpu, cuda, cuda:N or auto"),
         (args.threads >= 0, "--threads must be 0 or more"),
@@ -872,6 +879,8 @@ def _option_problem(args: argparse.Namespace) -> str | None:
         (args.playouts is None or args.playouts >= 0, "--playouts must be 0 or more"),
         (not (args.ponder and args.playouts == 0), "--ponder needs the search (not --playouts 0)"),
         (args.time_per_move is None or args.time_per_move > 0, "--time-per-move must be positive"),
+        (args.c_puct > 0, "--c-puct must be positive"),
+        (0 <= args.fpu_reduction <= 2, "--fpu-reduction must be from 0 to 2"),
         (args.score_playouts >= 1, "--score-playouts must be 1 or more"),
         (args.opening_moves >= 0, "--opening-moves must be 0 or more"),
         (args.color.lower() in ("b", "black", "w", "white"), "--color must be black or white"),

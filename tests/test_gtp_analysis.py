@@ -228,3 +228,6 @@ def test_the_engine_searches_by_default(tmp_path):
     assert fixed.playouts == 50 and fixed.unclocked_seconds is None
     timed = gtp_server.build_player(parse(["--time-per-move", "2"]), policy)
     assert timed.time_per_move == 2 and timed.unclocked_seconds is None
+    assert default.mcts.config.c_puct == 1.5 and default.mcts.config.fpu_reduction == 0.25
+    tuned = gtp_server.build_player(parse(["--c-puct", "2.5", "--fpu-reduction", "0.1"]), policy)
+    assert tuned.mcts.config.c_puct == 2.5 and tuned.mcts.config.fpu_reduction == 0.1
