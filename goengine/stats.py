@@ -10,9 +10,17 @@ import numpy as np
 
 
 def bootstrap_by_game(hits: np.ndarray, counts: np.ndarray, resamples: int = 2000, seed: int = 0,
-                      level: float = 0.95) -> tuple[float, float]:
-    """Interval for ``sum(hits) / sum(counts)`` with games (one entry of each array) drawn with replacement."""
+                      level: float = 0.95, minus: np.ndarray | None = None) -> tuple[float, float]:
+    """Interval for ``sum(hits) / sum(counts)`` with games (one entry of each array) drawn with replacement.
+
+    With ``minus`` (another model's hits on the same games) it is the paired interval of the difference
+    ``(sum(hits) - sum(minus)) / sum(counts)``: both models are resampled with the same games."""
     hits, counts = np.asarray(hits, dtype=np.float64), np.asarray(counts, dtype=np.float64)
+    if minus is not None:
+        minus = np.asarray(minus, dtype=np.float64)
+        if minus.shape != hits.shape:
+            raise ValueError("minus must have one entry per game, like hits")
+        hits = hits - minus
     if hits.shape != counts.shape or hits.ndim != 1:
         raise ValueError("hits and counts must be 1-D arrays of one entry per game")
     if not len(hits) or counts.sum() <= 0:

@@ -4,7 +4,8 @@ Reports top-1 / top-5 accuracy, negative log-likelihood (of the masked policy), 
 1-50, 51-150, 151+), value-head accuracy on the game's result (also by phase), 95% intervals for top-1 and the
 value accuracy bootstrapped by game, and positions per second. PATH may be an SGF file, a folder or an archive
 (read through ``goengine.dataset``: a game stored twice is scored once) or a pack; the shipped model is used when
-``--weights`` is not given. ``--train-pack`` counts the evaluated games whose main line is in a training pack
+``--weights`` is not given. ``--baseline W`` scores a second model on the same positions and gives the paired
+differences. ``--train-pack`` counts the evaluated games whose main line is in a training pack
 (``--refuse-overlap``: stop at the first one).
 """
 from __future__ import annotations
@@ -69,9 +70,13 @@ class _Tally:
             row[2] += d
             row[3] += r
 
+    def table(self) -> np.ndarray:
+        """One row per game: positions, top-1 hits, positions with a decided result, value right."""
+        return np.array(list(self.per_game.values()), dtype=np.int64).reshape(-1, 4)
+
     def result(self, seconds: float, games: int) -> dict:
         n = max(1, self.n)
-        table = np.array(list(self.per_game.values()), dtype=np.int64).reshape(-1, 4)
+        table = self.table()
         return {"games": games, "positions": self.n, "top1": self.top1 / n,
                 "top1_ci95": bootstrap_by_game(table[:, 1], table[:, 0]), "top5": self.top5 / n,
                 "nll": self.nll / n,
@@ -82,25 +87,43 @@ class _Tally:
                 "positions_per_s": self.n / seconds if seconds > 0 else None}
 
 
+    def difference(self, other: "_Tally") -> dict:
+        """This model minus ``other``, scored on the same positions, with paired intervals resampled by game."""
+        a, b = self.table(), other.table()
+        decided = max(1, int(a[:, 2].sum()))
+        return {"top1": float(a[:, 1].sum() - b[:, 1].sum()) / max(1, int(a[:, 0].sum())),
+                "top1_ci95": bootstrap_by_game(a[:, 1], a[:, 0], minus=b[:, 1]),
+                "value_accuracy": float(a[:, 3].sum() - b[:, 3].sum()) / decided,
+                "value_accuracy_ci95": bootstrap_by_game(a[:, 3], a[:, 2], minus=b[:, 3])}
+
+
 def _rates(counts: dict[str, list[int]]) -> dict[str, float | None]:
     """``{phase: [total, hits]}`` -> ``{phase: hits / total}`` (None where there were none)."""
     return {k: (v[1] / v[0] if v[0] else None) for k, v in counts.items()}
 
 
 def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
-                   max_positions: int | None = None) -> dict:
-    """Score ``policy`` on every position of ``games`` (each game replayed once, batched forward passes)."""
-    tally = _Tally()
-    buf: dict[str, list] = {k: [] for k in ("planes", "masks", "moves", "numbers", "targets", "games")}
+                   max_positions: int | None = None, baseline: Policy | None = None) -> dict:
+    """Score ``policy`` on every position of ``games`` (each game replayed once, batched forward passes).
+
+    With ``baseline`` that model is scored on the same positions too: its figures go under ``"baseline"`` and
+    ``policy`` minus ``baseline`` under ``"difference"``, with intervals that resample both by the same games."""
+    models = [policy] if baseline is None else [policy, baseline]
+    tallies = [_Tally() for _ in models]
+    tally = tallies[0]
+    buf: dict[str, list] = {k: [] for k in ("masks", "moves", "numbers", "targets", "games")}
+    planes: list[list[np.ndarray]] = [[] for _ in models]
     t0 = time.time()
     count = 0
 
     def flush():
         if not buf["moves"]:
             return
-        logits, values = policy.run(np.stack(buf["planes"]))
-        tally.add(logits, np.stack(buf["masks"]), np.array(buf["moves"]), np.array(buf["numbers"]), values,
-                  np.array(buf["targets"]), np.array(buf["games"]))
+        for model, model_planes, model_tally in zip(models, planes, tallies):
+            logits, values = model.run(np.stack(model_planes))
+            model_tally.add(logits, np.stack(buf["masks"]), np.array(buf["moves"]), np.array(buf["numbers"]),
+                            values, np.array(buf["targets"]), np.array(buf["games"]))
+            model_planes.clear()
         for v in buf.values():
             v.clear()
 
@@ -109,7 +132,10 @@ def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
         winner = decisive_winner(game.info.result)
         try:
             for i, (board, color, point) in enumerate(positions(game)):
-                buf["planes"].append(policy.features.encode(board))
+                for i, model in enumerate(models):  # a baseline of the same feature set reuses the planes
+                    same = i and (model.features.name, model.features.version) == (models[0].features.name,
+                                                                                     models[0].features.version)
+                    planes[i].append(planes[0][-1] if same else model.features.encode(board))
                 buf["masks"].append(board.legal_mask(color))
                 buf["moves"].append(point)
                 buf["numbers"].append(i + 1)
@@ -124,7 +150,12 @@ def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
         if max_positions and tally.n + len(buf["moves"]) >= max_positions:
             break
     flush()
-    return tally.result(time.time() - t0, count)
+    seconds = time.time() - t0
+    result = tally.result(seconds, count)
+    if baseline is not None:
+        result["baseline"] = tallies[1].result(seconds, count)
+        result["difference"] = tally.difference(tallies[1])
+    return result
 
 
 def _pack_games(path: str, sample: int | None) -> Iterator[tuple[int, Game]]:
@@ -171,6 +202,9 @@ def main(argv: list[str] | None = None) -> dict:
                         help="only games dated in this range, e.g. 2020-2022 (undated games are left out)")
     parser.add_argument("--max-games", type=int, help="stop after this many games (from a pack: a random sample)")
     parser.add_argument("--max-positions", type=int, help="stop after this many positions")
+    parser.add_argument("--baseline", metavar="WEIGHTS",
+                        help="also score this model file on the same positions, with paired intervals of the "
+                             "differences")
     parser.add_argument("--train-pack", help="a training pack (.npz): count the evaluated games it holds")
     parser.add_argument("--refuse-overlap", action="store_true",
                         help="with --train-pack: stop with an error at the first evaluated game it holds")
@@ -185,6 +219,7 @@ def main(argv: list[str] | None = None) -> dict:
         torch.set_num_threads(args.threads)
     try:
         policy = Policy.load(args.weights, args.device)
+        baseline = Policy.load(args.baseline, args.device) if args.baseline else None
         overlap = TrainOverlap(args.train_pack, args.refuse_overlap) if args.train_pack else None
     except (ValueError, OSError) as exc:
         parser.exit(2, f"error: {exc}\n")
@@ -197,7 +232,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.max_games:
         games = itertools.islice(games, args.max_games)
     try:
-        metrics = evaluate_games(policy, games, max_positions=args.max_positions)
+        metrics = evaluate_games(policy, games, max_positions=args.max_positions, baseline=baseline)
     except OverlapError as exc:
         parser.exit(1, f"error: {exc}; nothing was scored (--refuse-overlap)\n")
     metrics["skipped"] = dict(reader.stats.skipped)
@@ -221,6 +256,12 @@ def main(argv: list[str] | None = None) -> dict:
             lo, hi = metrics["value_accuracy_ci95"]
             by_phase = ", ".join(f"{k} {v:.4f}" for k, v in metrics["value_accuracy_by_phase"].items() if v is not None)
             print(f"value head accuracy on results: {va:.4f} (95% CI {lo:.4f}-{hi:.4f}); by phase {by_phase}")
+        if baseline is not None:
+            diff, base = metrics["difference"], metrics["baseline"]
+            for name, label in (("top1", "top-1"), ("value_accuracy", "value head accuracy")):
+                lo, hi = diff[f"{name}_ci95"]
+                print(f"baseline {args.baseline}: {label} {base[name]:.4f}; difference {diff[name]:+.4f} "
+                      f"(95% CI {lo:+.4f} to {hi:+.4f}, paired by game)")
         print(f"{metrics['positions_per_s']:.0f} positions/s")
         if overlap:
             print(f"{overlap.games} of the {metrics['games']} games are in the training pack {args.train_pack}")

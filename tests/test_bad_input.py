@@ -531,6 +531,15 @@ def test_evaluate_a_missing_path_fails(tmp_path, capsys):
     assert "no such file or directory" in capsys.readouterr().err
 
 
+def test_evaluate_refuses_a_corrupt_baseline_before_scoring(tmp_path, capsys):
+    (tmp_path / "game.sgf").write_text("(;GM[1]SZ[19];B[pd];W[dp])")
+    (tmp_path / "broken.pt").write_bytes(b"not a model")
+    with pytest.raises(SystemExit) as stop:
+        evaluate_main([str(tmp_path / "game.sgf"), "--baseline", str(tmp_path / "broken.pt")])
+    assert stop.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
 def test_evaluate_without_positions_fails(tmp_path, capsys):
     (tmp_path / "small.sgf").write_text("(;GM[1]SZ[9];B[ee];W[cc])")  # not the 19x19 asked for
     with pytest.raises(SystemExit) as stop:

@@ -78,6 +78,16 @@ def test_move_prediction_scores_a_perfect_and_a_hopeless_policy():
     assert hopeless["top1"] == hopeless["top5"] == hopeless["value_accuracy"] == 0.0
 
 
+def test_a_baseline_is_scored_on_the_same_positions_with_paired_differences():
+    played = games()
+    both = evaluate_games(PolicyStub(played, True), played, batch_size=32, baseline=PolicyStub(played, False))
+    assert both["top1"] == 1.0 and both["baseline"]["top1"] == 0.0 and both["baseline"]["positions"] == 6 * 40
+    assert both["difference"]["top1"] == 1.0 and both["difference"]["top1_ci95"] == (1.0, 1.0)
+    assert both["difference"]["value_accuracy"] == 1.0
+    same = evaluate_games(PolicyStub(played, True), played, batch_size=32, baseline=PolicyStub(played, True))
+    assert same["difference"]["top1"] == 0.0 and same["difference"]["value_accuracy_ci95"] == (0.0, 0.0)
+
+
 def test_move_language_model_top1_on_known_answers():
     seqs = movelm.sequences(games())
     vocab = len(movelm.MoveVocab(9))

@@ -24,6 +24,20 @@ def test_bootstrap_on_known_answers():
         bootstrap_by_game(np.zeros(3), np.zeros(4))
 
 
+def test_paired_difference_sees_through_hard_and_easy_games():
+    rng = np.random.default_rng(5)
+    counts = np.full(300, 50)
+    ease = rng.uniform(0.1, 0.9, size=300)  # the games differ far more than the two models do
+    base = rng.binomial(50, ease)
+    better = base + rng.binomial(50 - base, 0.04)  # planted: about 2 points more right, on every kind of game
+    lo, hi = bootstrap_by_game(better, counts, minus=base)
+    assert 0 < lo < (better - base).sum() / counts.sum() < hi
+    assert bootstrap_by_game(better, counts)[0] < bootstrap_by_game(base, counts)[1]  # unpaired, they overlap
+    assert bootstrap_by_game(base, counts, minus=base) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="minus"):
+        bootstrap_by_game(base, counts, minus=base[:-1])
+
+
 def test_wilson_interval():
     lo, hi = wilson_interval(10, 20)
     assert lo == pytest.approx(0.2993, abs=1e-3) and hi == pytest.approx(0.7007, abs=1e-3)
