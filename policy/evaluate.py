@@ -132,10 +132,10 @@ def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
         winner = decisive_winner(game.info.result)
         try:
             for i, (board, color, point) in enumerate(positions(game)):
-                for i, model in enumerate(models):  # a baseline of the same feature set reuses the planes
-                    same = i and (model.features.name, model.features.version) == (models[0].features.name,
+                for m, model in enumerate(models):  # a baseline of the same feature set reuses the planes
+                    same = m and (model.features.name, model.features.version) == (models[0].features.name,
                                                                                      models[0].features.version)
-                    planes[i].append(planes[0][-1] if same else model.features.encode(board))
+                    planes[m].append(planes[0][-1] if same else model.features.encode(board))
                 buf["masks"].append(board.legal_mask(color))
                 buf["moves"].append(point)
                 buf["numbers"].append(i + 1)

@@ -86,6 +86,11 @@ def test_a_baseline_is_scored_on_the_same_positions_with_paired_differences():
     assert both["difference"]["value_accuracy"] == 1.0
     same = evaluate_games(PolicyStub(played, True), played, batch_size=32, baseline=PolicyStub(played, True))
     assert same["difference"]["top1"] == 0.0 and same["difference"]["value_accuracy_ci95"] == (0.0, 0.0)
+    long = games(count=3, moves=70)  # two phases: moves 1-50 and 51-70, counted alike with and without a baseline
+    alone = evaluate_games(PolicyStub(long, True), long, batch_size=32)
+    paired = evaluate_games(PolicyStub(long, True), long, batch_size=32, baseline=PolicyStub(long, False))
+    assert alone["top1_by_phase"] == paired["top1_by_phase"] == {"1-50": 1.0, "51-150": 1.0, "151+": None}
+    assert paired["baseline"]["value_accuracy_by_phase"] == {"1-50": 0.0, "51-150": 0.0, "151+": None}
 
 
 def test_move_language_model_top1_on_known_answers():
