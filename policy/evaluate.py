@@ -86,7 +86,6 @@ class _Tally:
                 "value_accuracy_by_phase": _rates(self.value_phase),
                 "positions_per_s": self.n / seconds if seconds > 0 else None}
 
-
     def difference(self, other: "_Tally") -> dict:
         """This model minus ``other``, scored on the same positions, with paired intervals resampled by game."""
         a, b = self.table(), other.table()
@@ -110,6 +109,10 @@ def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
     ``policy`` minus ``baseline`` under ``"difference"``, with intervals that resample both by the same games."""
     models = [policy] if baseline is None else [policy, baseline]
     tallies = [_Tally() for _ in models]
+    # a baseline of the same feature set reads the planes encoded for ``policy``
+    encoders = [None if m and (model.features.name, model.features.version) == (policy.features.name,
+                                                                                policy.features.version)
+                else model.features for m, model in enumerate(models)]
     tally = tallies[0]
     buf: dict[str, list] = {k: [] for k in ("masks", "moves", "numbers", "targets", "games")}
     planes: list[list[np.ndarray]] = [[] for _ in models]
@@ -119,10 +122,11 @@ def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
     def flush():
         if not buf["moves"]:
             return
+        masks, moves, numbers = np.stack(buf["masks"]), np.array(buf["moves"]), np.array(buf["numbers"])
+        targets, game_numbers = np.array(buf["targets"]), np.array(buf["games"])
         for model, model_planes, model_tally in zip(models, planes, tallies):
             logits, values = model.run(np.stack(model_planes))
-            model_tally.add(logits, np.stack(buf["masks"]), np.array(buf["moves"]), np.array(buf["numbers"]),
-                            values, np.array(buf["targets"]), np.array(buf["games"]))
+            model_tally.add(logits, masks, moves, numbers, values, targets, game_numbers)
             model_planes.clear()
         for v in buf.values():
             v.clear()
@@ -132,10 +136,8 @@ def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
         winner = decisive_winner(game.info.result)
         try:
             for i, (board, color, point) in enumerate(positions(game)):
-                for m, model in enumerate(models):  # a baseline of the same feature set reuses the planes
-                    same = m and (model.features.name, model.features.version) == (models[0].features.name,
-                                                                                     models[0].features.version)
-                    planes[m].append(planes[0][-1] if same else model.features.encode(board))
+                for model_planes, encoder in zip(planes, encoders):
+                    model_planes.append(planes[0][-1] if encoder is None else encoder.encode(board))
                 buf["masks"].append(board.legal_mask(color))
                 buf["moves"].append(point)
                 buf["numbers"].append(i + 1)
