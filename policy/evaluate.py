@@ -1,8 +1,8 @@
 """``python -m policy.evaluate [--weights W] PATH... [--json]``: how well a model predicts the moves of games.
 
-Reports top-1 / top-5 accuracy, negative log-likelihood (of the masked policy), accuracy by game phase (moves
-1-50, 51-150, 151+), value-head accuracy on the game's result (also by phase), 95% intervals for top-1 and the
-value accuracy bootstrapped by game, and positions per second. PATH may be an SGF file, a folder or an archive
+Reports top-1 / top-5 accuracy, negative log-likelihood (of the masked policy), value-head accuracy on the game's
+result, top-1 and value accuracy by game phase (moves 1-50, 51-150, 151+), each with a 95% interval bootstrapped
+by game, and positions per second. PATH may be an SGF file, a folder or an archive
 (read through ``goengine.dataset``: a game stored twice is scored once) or a pack; the shipped model is used when
 ``--weights`` is not given. ``--baseline W`` scores a second model on the same positions and gives the paired
 differences. ``--train-pack`` counts the evaluated games whose main line is in a training pack
@@ -31,14 +31,18 @@ from .inference import Policy
 PHASES = (("1-50", 1, 50), ("51-150", 51, 150), ("151+", 151, 10 ** 9))
 
 
+# the columns of a game's row in ``_Tally``
+COLUMNS = ("positions", "top1", "top5", "nll", "decided", "value_right",
+           *(f"{name}_{phase}" for phase, _, _ in PHASES for name in ("positions", "top1", "decided", "value_right")))
+_COL = {name: i for i, name in enumerate(COLUMNS)}
+
+
 class _Tally:
+    """Sums per game (``COLUMNS``), from which every figure and its interval resampled by game is made."""
+
     def __init__(self):
-        self.n = self.top1 = self.top5 = 0
-        self.nll = 0.0
-        self.phase = {name: [0, 0] for name, _, _ in PHASES}
-        self.value_phase = {name: [0, 0] for name, _, _ in PHASES}
-        self.value_right = self.value_n = 0
-        self.per_game: dict[int, list[int]] = {}  # game -> [positions, top-1 hits, decided, value right]
+        self.rows: dict[int, np.ndarray] = {}
+        self.n = 0  # positions scored
 
     def add(self, logits: np.ndarray, masks: np.ndarray, moves: np.ndarray, numbers: np.ndarray,
             values: np.ndarray, targets: np.ndarray, games: np.ndarray) -> None:
@@ -46,59 +50,66 @@ class _Tally:
         z = z - z.max(axis=1, keepdims=True)
         logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
         rows = np.arange(len(moves))
-        self.nll += float(-np.clip(logp[rows, moves], -50, None).sum())
         order = np.argsort(-z, axis=1)[:, :5]
         hit1 = order[:, 0] == moves
-        hit5 = (order == moves[:, None]).any(axis=1)
-        self.n += len(moves)
-        self.top1 += int(hit1.sum())
-        self.top5 += int(hit5.sum())
         decided = targets != 0
         right = ((values > 0) == (targets > 0)) & decided
-        self.value_n += int(decided.sum())
-        self.value_right += int(right.sum())
-        for name, lo, hi in PHASES:
+        parts = [np.ones(len(moves)), hit1, (order == moves[:, None]).any(axis=1),
+                 -np.clip(logp[rows, moves], -50, None), decided, right]
+        for _, lo, hi in PHASES:
             sel = (numbers >= lo) & (numbers <= hi)
-            self.phase[name][0] += int(sel.sum())
-            self.phase[name][1] += int(hit1[sel].sum())
-            self.value_phase[name][0] += int(decided[sel].sum())
-            self.value_phase[name][1] += int(right[sel].sum())
-        for g, h, d, r in zip(games.tolist(), hit1.tolist(), decided.tolist(), right.tolist()):
-            row = self.per_game.setdefault(g, [0, 0, 0, 0])
-            row[0] += 1
-            row[1] += h
-            row[2] += d
-            row[3] += r
+            parts += [sel, hit1 & sel, decided & sel, right & sel]
+        self.n += len(moves)
+        contrib = np.stack(parts, axis=1).astype(np.float64)
+        ids, where = np.unique(games, return_inverse=True)
+        sums = np.zeros((len(ids), len(COLUMNS)))
+        np.add.at(sums, where, contrib)
+        for g, row in zip(ids.tolist(), sums):
+            if g in self.rows:
+                self.rows[g] += row
+            else:
+                self.rows[g] = row
 
     def table(self) -> np.ndarray:
-        """One row per game: positions, top-1 hits, positions with a decided result, value right."""
-        return np.array(list(self.per_game.values()), dtype=np.int64).reshape(-1, 4)
+        """One row per game, one column per name of ``COLUMNS``."""
+        return np.array(list(self.rows.values())).reshape(-1, len(COLUMNS))
 
     def result(self, seconds: float, games: int) -> dict:
-        n = max(1, self.n)
-        table = self.table()
-        return {"games": games, "positions": self.n, "top1": self.top1 / n,
-                "top1_ci95": bootstrap_by_game(table[:, 1], table[:, 0]), "top5": self.top5 / n,
-                "nll": self.nll / n,
-                "top1_by_phase": _rates(self.phase),
-                "value_accuracy": self.value_right / self.value_n if self.value_n else None,
-                "value_accuracy_ci95": bootstrap_by_game(table[:, 3], table[:, 2]),
-                "value_accuracy_by_phase": _rates(self.value_phase),
-                "positions_per_s": self.n / seconds if seconds > 0 else None}
+        t = self.table()
+        out = {"games": games, "positions": self.n}
+        for name, num, den in _FIGURES:
+            out[name], out[f"{name}_ci95"] = _ratio(t, num, den)
+        for prefix, num, den in (("top1", "top1", "positions"), ("value_accuracy", "value_right", "decided")):
+            by_phase = {phase: _ratio(t, f"{num}_{phase}", f"{den}_{phase}") for phase, _, _ in PHASES}
+            out[f"{prefix}_by_phase"] = {phase: r for phase, (r, _) in by_phase.items()}
+            out[f"{prefix}_by_phase_ci95"] = {phase: ci for phase, (_, ci) in by_phase.items()}
+        out["positions_per_s"] = self.n / seconds if seconds > 0 else None
+        return out
 
     def difference(self, other: "_Tally") -> dict:
         """This model minus ``other``, scored on the same positions, with paired intervals resampled by game."""
         a, b = self.table(), other.table()
-        decided = max(1, int(a[:, 2].sum()))
-        return {"top1": float(a[:, 1].sum() - b[:, 1].sum()) / max(1, int(a[:, 0].sum())),
-                "top1_ci95": bootstrap_by_game(a[:, 1], a[:, 0], minus=b[:, 1]),
-                "value_accuracy": float(a[:, 3].sum() - b[:, 3].sum()) / decided,
-                "value_accuracy_ci95": bootstrap_by_game(a[:, 3], a[:, 2], minus=b[:, 3])}
+        out = {}
+        for name, num, den in _FIGURES:
+            out[name], out[f"{name}_ci95"] = _ratio(a, num, den, minus=b)
+        return out
 
 
-def _rates(counts: dict[str, list[int]]) -> dict[str, float | None]:
-    """``{phase: [total, hits]}`` -> ``{phase: hits / total}`` (None where there were none)."""
-    return {k: (v[1] / v[0] if v[0] else None) for k, v in counts.items()}
+# figure, numerator column, denominator column
+_FIGURES = (("top1", "top1", "positions"), ("top5", "top5", "positions"), ("nll", "nll", "positions"),
+            ("value_accuracy", "value_right", "decided"))
+
+
+def _ratio(table: np.ndarray, num: str, den: str, minus: np.ndarray | None = None
+           ) -> tuple[float | None, tuple[float, float] | None]:
+    """``sum(num) / sum(den)`` over the games of ``table`` (less ``minus``'s numerator: a paired difference) and
+    its 95% interval resampled by game; (None, None) where the denominator is 0."""
+    hits, counts = table[:, _COL[num]], table[:, _COL[den]]
+    if counts.sum() <= 0:
+        return None, None
+    other = None if minus is None else minus[:, _COL[num]]
+    value = float((hits.sum() - (0 if other is None else other.sum())) / counts.sum())
+    return value, bootstrap_by_game(hits, counts, minus=other)
 
 
 def evaluate_games(policy: Policy, games: Iterable[Game], batch_size: int = 256,
@@ -192,6 +203,30 @@ class OverlapError(Exception):
     """An evaluated game is in the training pack and ``--refuse-overlap`` was given."""
 
 
+_LABELS = {"top1": "top-1", "top5": "top-5", "nll": "NLL", "value_accuracy": "value head accuracy on results"}
+
+
+def _figure(value: float | None, ci: tuple[float, float] | None, sign: str = "") -> str:
+    if value is None:
+        return "-"
+    return f"{value:{sign}.4f} ({ci[0]:{sign}.4f} to {ci[1]:{sign}.4f})"
+
+
+def _report(metrics: dict, baseline: str | None) -> str:
+    """The text report of ``main``: each figure with its interval, by phase, and the paired differences."""
+    lines = [f"{label}: {_figure(metrics[name], metrics[f'{name}_ci95'])}" for name, label in _LABELS.items()]
+    for prefix, label in (("top1", "top-1"), ("value_accuracy", "value")):
+        for phase, value in metrics[f"{prefix}_by_phase"].items():
+            lines.append(f"  {label}, moves {phase:>6}: {_figure(value, metrics[f'{prefix}_by_phase_ci95'][phase])}")
+    if baseline is not None:
+        diff, base = metrics["difference"], metrics["baseline"]
+        lines.append(f"baseline {baseline}:")
+        for name, label in _LABELS.items():
+            lines.append(f"  {label}: {_figure(base[name], base[f'{name}_ci95'])}; this model minus the baseline "
+                         f"{_figure(diff[name], diff[f'{name}_ci95'], '+')} (paired by game)")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = command_parser(__doc__, "python -m policy.evaluate")
     parser.add_argument("paths", nargs="+", metavar="PATH",
@@ -245,25 +280,8 @@ def main(argv: list[str] | None = None) -> dict:
     if args.json:
         print(json.dumps(metrics))
     else:
-        print(f"games {metrics['games']}, positions {metrics['positions']}")
-        lo, hi = metrics["top1_ci95"]
-        print(f"top-1 {metrics['top1']:.4f} (95% CI {lo:.4f}-{hi:.4f} by game)  top-5 {metrics['top5']:.4f}  "
-              f"NLL {metrics['nll']:.4f}")
-        for phase, acc in metrics["top1_by_phase"].items():
-            print(f"  moves {phase:>7}: top-1 {acc:.4f}" if acc is not None else f"  moves {phase:>7}: -")
-        va = metrics["value_accuracy"]
-        if va is None:
-            print("value head: no results")
-        else:
-            lo, hi = metrics["value_accuracy_ci95"]
-            by_phase = ", ".join(f"{k} {v:.4f}" for k, v in metrics["value_accuracy_by_phase"].items() if v is not None)
-            print(f"value head accuracy on results: {va:.4f} (95% CI {lo:.4f}-{hi:.4f}); by phase {by_phase}")
-        if baseline is not None:
-            diff, base = metrics["difference"], metrics["baseline"]
-            for name, label in (("top1", "top-1"), ("value_accuracy", "value head accuracy")):
-                lo, hi = diff[f"{name}_ci95"]
-                print(f"baseline {args.baseline}: {label} {base[name]:.4f}; difference {diff[name]:+.4f} "
-                      f"(95% CI {lo:+.4f} to {hi:+.4f}, paired by game)")
+        print(f"games {metrics['games']}, positions {metrics['positions']} (95% intervals resampled by game)")
+        print(_report(metrics, args.baseline))
         print(f"{metrics['positions_per_s']:.0f} positions/s")
         if overlap:
             print(f"{overlap.games} of the {metrics['games']} games are in the training pack {args.train_pack}")

@@ -41,27 +41,28 @@ def macro_f1(y_true, y_pred, classes=(0, 1)) -> float:
     return float(np.mean([binary_f1(y == c, p == c)[2] for c in classes]))
 
 
-def game_interval(score: Callable[[np.ndarray], float], games: Sequence, resamples: int = 1000, seed: int = 0,
-                  level: float = 0.95) -> list[float]:
+def game_interval(score: Callable[[np.ndarray], float | np.ndarray], games: Sequence, resamples: int = 1000,
+                  seed: int = 0, level: float = 0.95) -> list:
     """Bootstrap interval of a figure measured on examples grouped by game: ``games`` holds each example's game,
     and ``score`` takes an array of example indices (those of the games drawn with replacement, a game drawn twice
     counted twice) and returns the figure. Positions or sentences of one game are not independent, so whole
     games are resampled. For a ratio of sums ``goengine.stats.bootstrap_by_game`` does the same faster.
-    Resamples whose figure is undefined (NaN, e.g. an AUC with one class) are left out."""
+    Resamples whose figure is undefined (NaN, e.g. an AUC with one class) are left out.
+
+    ``score`` may return an array of several figures (the AUC of every term, say), all measured on the same
+    resamples: the result is then one [low, high] pair for each."""
     _, inverse = np.unique(np.asarray(games), return_inverse=True)
     members = [np.flatnonzero(inverse == g) for g in range(inverse.max() + 1)] if len(inverse) else []
     if not members:
         return [math.nan, math.nan]
     rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(resamples):
-        value = score(np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))]))
-        if not math.isnan(value):
-            values.append(value)
-    if not values:
-        return [math.nan, math.nan]
+    values = np.array([score(np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))]))
+                       for _ in range(resamples)], dtype=np.float64)
     tail = (1 - level) / 2 * 100
-    return [float(v) for v in np.percentile(values, [tail, 100 - tail])]
+    columns = values.reshape(resamples, -1).T
+    pairs = [[float(v) for v in np.percentile(c[~np.isnan(c)], [tail, 100 - tail])] if (~np.isnan(c)).any()
+             else [math.nan, math.nan] for c in columns]
+    return pairs[0] if values.ndim == 1 else pairs
 
 
 def perplexity_interval(nll: Sequence[float], counts: Sequence[float], resamples: int = 2000,

@@ -87,7 +87,8 @@ def cnn_policy(games: list[Game], max_len: int = 300, policy_path: str | None = 
     short = [replace(g, moves=g.moves[:max_len]) for g in games if g.moves]
     result = evaluate_games(Policy.load(policy_path), short)
     return {"top1": result["top1"], "top5": result["top5"], "perplexity": math.exp(result["nll"]),
-            "moves": result["positions"], "top1_ci95": list(result["top1_ci95"])}
+            "moves": result["positions"], "top1_ci95": list(result["top1_ci95"]),
+            "top5_ci95": list(result["top5_ci95"]), "perplexity_ci95": [math.exp(x) for x in result["nll_ci95"]]}
 
 
 def train(paths: list[str], out: str | None = None, *, every: int = 15, epochs: int = 3, hidden: int = 256,

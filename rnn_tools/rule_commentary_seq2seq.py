@@ -140,10 +140,15 @@ def bleu(hypotheses: list[str], examples: list[dict]) -> float:
     return float(sacrebleu.corpus_bleu(hypotheses, streams, force=True).score)  # already whitespace tokens
 
 
-def bleu_interval(hypotheses: list[str], examples: list[dict], resamples: int = 200) -> list[float]:
-    """95% interval of ``bleu``, resampling the examples' games; corpus BLEU is slow, so fewer resamples."""
-    return game_interval(lambda idx: bleu([hypotheses[i] for i in idx], [examples[i] for i in idx]),
-                         [e["game"] for e in examples], resamples=resamples)
+def bleu_interval(hypotheses: list[str], examples: list[dict], resamples: int = 200,
+                  minus: list[str] | None = None) -> list[float]:
+    """95% interval of ``bleu``, resampling the examples' games; corpus BLEU is slow, so fewer resamples. With
+    ``minus`` (another model's outputs for the same examples), the paired interval of the difference."""
+    def score(idx: np.ndarray) -> float:
+        refs = [examples[i] for i in idx]
+        value = bleu([hypotheses[i] for i in idx], refs)
+        return value if minus is None else value - bleu([minus[i] for i in idx], refs)
+    return game_interval(score, [e["game"] for e in examples], resamples=resamples)
 
 
 def train_and_score(paths: list[str], *, every: int = 40, per_game: int = 30, epochs: int = 4, hidden: int = 128,
@@ -155,6 +160,7 @@ def train_and_score(paths: list[str], *, every: int = 40, per_game: int = 30, ep
     vocab = TextVocab.build((e["target"].split() for e in parts["train"]), min_freq=1)
     test = parts["test"][:test_examples]
     results: dict = {"examples": {k: len(v) for k, v in parts.items()}, "scored": len(test), "samples": []}
+    outputs: dict[str, list[str]] = {}
     for attention in (True, False):
         torch.manual_seed(seed)
         model = Seq2Seq(source_vocab_size(size), len(vocab), embed=64, hidden=hidden, attention=attention,
@@ -166,8 +172,14 @@ def train_and_score(paths: list[str], *, every: int = 40, per_game: int = 30, ep
         name = "attention" if attention else "no_attention"
         results[name] = {"bleu_greedy": bleu(greedy, test), "bleu_greedy_ci95": bleu_interval(greedy, test),
                          "bleu_beam4_first300": bleu(beam, test[:300]),
-                         "bleu_greedy_first300": bleu(greedy[:300], test[:300])}
+                         "bleu_beam4_first300_ci95": bleu_interval(beam, test[:300]),
+                         "bleu_greedy_first300": bleu(greedy[:300], test[:300]),
+                         "bleu_greedy_first300_ci95": bleu_interval(greedy[:300], test[:300])}
+        outputs[name] = greedy
         if attention:
             results["samples"] = [{"reference": e["target"], "generated": g} for e, g in zip(test[:10], greedy)]
         print(name, results[name], file=sys.stderr, flush=True)
+    results["attention_minus_no_attention"] = {
+        "bleu_greedy": results["attention"]["bleu_greedy"] - results["no_attention"]["bleu_greedy"],
+        "bleu_greedy_ci95": bleu_interval(outputs["attention"], test, minus=outputs["no_attention"])}
     return results

@@ -207,6 +207,19 @@ def term_aucs(y: np.ndarray, p: np.ndarray, terms: list[str]) -> dict:
     return {"mean_auc": float(np.mean(list(per.values()))) if per else None, "auc": per}
 
 
+def aucs_ci95(y: np.ndarray, p: np.ndarray, games: np.ndarray, terms: list[str], resamples: int = 1000) -> dict:
+    """95% intervals of the mean AUC (``mean_auc_ci95``) and of each term's (``auc_ci95``), from the same
+    resamples of the test games."""
+    def figures(j: np.ndarray) -> np.ndarray:
+        aucs = [roc_auc(y[j, k], p[j, k]) for k in range(len(terms))]
+        defined = [a for a in aucs if not np.isnan(a)]
+        return np.array([np.mean(defined) if defined else np.nan, *aucs])
+
+    mean, *per = game_interval(figures, games, resamples=resamples)
+    defined = term_aucs(y, p, terms)["auc"]  # the terms with both classes among the test moves
+    return {"mean_auc_ci95": mean, "auc_ci95": {t: ci for t, ci in zip(terms, per) if t in defined}}
+
+
 def train_and_score(paths: list[str], *, every: int = 2, epochs: int = 4, top: int = 30, min_count: int = 50,
                     hidden: int = 64, size: int = 19, terms_from: str | None = None, progress: bool = True,
                     seed: int = 0) -> dict:
@@ -238,7 +251,6 @@ def train_and_score(paths: list[str], *, every: int = 2, epochs: int = 4, top: i
             epochs=epochs, lr=3e-3, clip=1.0, desc=f"terms {name}", progress=progress)
         y, p, game = predictions(model, parts["test"], with_games=True)
         results[name] = term_aucs(y, p, terms)
-        results[name]["mean_auc_ci95"] = game_interval(lambda j: term_aucs(y[j], p[j], terms)["mean_auc"] or np.nan,
-                                                       game, resamples=300)
+        results[name].update(aucs_ci95(y, p, game, terms))
         print(name, "mean AUC", results[name]["mean_auc"], file=sys.stderr, flush=True)
     return results

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from goengine.features import GO_27
-from goengine.game import parse_result
+from goengine.game import parse_result, positions
 from policy.data import decisive_winner, value_target
 from policy.evaluate import evaluate_games
 from rnn_tools import movelm, outcome, sentiment, tagging, terms
@@ -76,6 +76,31 @@ def test_move_prediction_scores_a_perfect_and_a_hopeless_policy():
     assert all(v == 1.0 for v in perfect["top1_by_phase"].values() if v is not None)
     hopeless = evaluate_games(PolicyStub(played, False), played, batch_size=32)
     assert hopeless["top1"] == hopeless["top5"] == hopeless["value_accuracy"] == 0.0
+
+
+class UniformStub(PolicyStub):
+    """Equal logits everywhere: every legal move is as likely, so the NLL of a position is log(legal moves)."""
+
+    def run(self, planes: np.ndarray):
+        logits, values = super().run(planes)
+        return np.zeros_like(logits), values
+
+
+def test_nll_top5_and_every_interval_on_known_answers():
+    played = games()
+    legal = [int(board.legal_mask(color).sum()) for g in played for board, color, _ in positions(g)]
+    uniform = evaluate_games(UniformStub(played, True), played, batch_size=32)
+    assert uniform["nll"] == pytest.approx(np.mean(np.log(legal)), rel=1e-5)
+    lo, hi = uniform["nll_ci95"]
+    assert lo < uniform["nll"] < hi and lo > np.log(min(legal)) - 1e-6 and hi < np.log(max(legal)) + 1e-6
+    perfect = evaluate_games(PolicyStub(played, True), played, batch_size=32)
+    hopeless = evaluate_games(PolicyStub(played, False), played, batch_size=32)
+    assert perfect["top5_ci95"] == (1.0, 1.0) and hopeless["top5_ci95"] == (0.0, 0.0)
+    assert perfect["top1_by_phase_ci95"]["1-50"] == (1.0, 1.0) and perfect["top1_by_phase_ci95"]["151+"] is None
+    assert hopeless["value_accuracy_by_phase_ci95"]["1-50"] == (0.0, 0.0)
+    paired = evaluate_games(PolicyStub(played, True), played, batch_size=32, baseline=UniformStub(played, True))
+    assert paired["difference"]["nll"] == pytest.approx(perfect["nll"] - uniform["nll"], abs=1e-6)
+    assert paired["difference"]["top5"] > 0 and paired["difference"]["nll_ci95"][1] < 0
 
 
 def test_a_baseline_is_scored_on_the_same_positions_with_paired_differences():

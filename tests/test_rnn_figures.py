@@ -25,6 +25,29 @@ def test_game_interval_resamples_whole_games():
     assert all(math.isnan(x) for x in game_interval(lambda j: math.nan, games))  # e.g. an AUC with one class
 
 
+def test_game_interval_of_several_figures_uses_the_same_resamples():
+    hits = np.array([1] * 10 + [0] * 10)
+    games = np.array([0] * 10 + [1] * 10)
+    both = game_interval(lambda j: np.array([hits[j].mean(), 1.0, math.nan, 1 - hits[j].mean()]), games,
+                         resamples=400)
+    assert both[0] == [0.0, 1.0] and both[1] == [1.0, 1.0] and all(math.isnan(x) for x in both[2])
+    assert both[3] == [0.0, 1.0]
+
+
+def test_term_auc_intervals_on_planted_signals():
+    from rnn_tools.terms import aucs_ci95
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, size=(400, 3))
+    y[:, 2] = 0  # a term no test move has: no AUC, no interval
+    p = np.stack([y[:, 0] + 0.1 * rng.random(400), rng.random(400), rng.random(400)], axis=1)
+    games = np.repeat(np.arange(40), 10)
+    out = aucs_ci95(y, p, games, ["sure", "noise", "absent"], resamples=200)
+    assert out["auc_ci95"]["sure"] == [1.0, 1.0] and set(out["auc_ci95"]) == {"sure", "noise"}
+    lo, hi = out["auc_ci95"]["noise"]
+    assert lo < 0.5 < hi and hi - lo < 0.25
+    assert out["mean_auc_ci95"][0] > 0.6  # the mean of 1 and about 0.5
+
+
 def test_outcome_intervals_and_the_value_network_on_known_answers():
     labels = [1.0, 0.0] * 10
     examples = []

@@ -267,9 +267,13 @@ def test_commentary_seq2seq_tiny(game_dir):
     results = commentary.train_and_score([str(game_dir)], every=1, per_game=5, epochs=1, hidden=16,
                                          test_examples=20, size=9, progress=False)
     for name in ("attention", "no_attention"):  # BLEU itself is checked on known answers in test_metrics
-        assert set(results[name]) == {"bleu_greedy", "bleu_greedy_ci95", "bleu_beam4_first300", "bleu_greedy_first300"}
-        lo, hi = results[name]["bleu_greedy_ci95"]
-        assert lo <= results[name]["bleu_greedy"] <= hi
+        for figure in ("bleu_greedy", "bleu_beam4_first300", "bleu_greedy_first300"):
+            lo, hi = results[name][f"{figure}_ci95"]
+            assert lo <= results[name][figure] <= hi
+    gap = results["attention_minus_no_attention"]
+    assert gap["bleu_greedy"] == pytest.approx(results["attention"]["bleu_greedy"]
+                                               - results["no_attention"]["bleu_greedy"])
+    assert gap["bleu_greedy_ci95"][0] <= gap["bleu_greedy"] <= gap["bleu_greedy_ci95"][1]
     assert len(results["samples"]) == min(10, results["scored"])
 
 
@@ -343,7 +347,7 @@ def test_terms_task_learns_a_term_that_follows_the_board(tmp_path):
     report = terms.train_and_score([str(folder)], every=1, epochs=40, hidden=16, size=9, min_count=5,
                                    progress=False)
     assert set(report) >= {"logistic", "lstm", "bi-lstm", "term_share"}
-    assert set(report["bi-lstm"]["auc"]) == {"hane", "tenuki"}  # joseki is never used
+    assert set(report["bi-lstm"]["auc"]) == set(report["bi-lstm"]["auc_ci95"]) == {"hane", "tenuki"}  # no joseki
     assert report["bi-lstm"]["auc"]["hane"] > 0.8 and report["logistic"]["auc"]["hane"] > 0.8
     with pytest.raises(ValueError):
         terms.train_and_score([str(tmp_path / "empty")], every=1, size=9, terms_from=str(folder), progress=False)
