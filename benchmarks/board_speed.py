@@ -42,7 +42,10 @@ from goengine.features import DEFAULT_FEATURES, FEATURE_SETS, GO_27, GO_40  # no
 
 SIZE = 19
 MAX_MOVES = 2 * SIZE * SIZE
-DEFAULT_ARCHIVE = "/work/shared/data/games/kgs-6d.tar.xz"
+# an archive of real games: under $GOENGINE_DATA (the folder holding games/), else the shared data beside the checkout
+DEFAULT_ARCHIVE = os.path.join(os.environ.get("GOENGINE_DATA", os.path.join(os.path.dirname(__file__), "..", "..",
+                                                                            "shared", "data")),
+                               "games", "kgs-6d.tar.xz")
 
 
 def ours_random_game(seed: int) -> list[int]:
@@ -172,12 +175,15 @@ def pipeline(archive: str, games: int, reps: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="goengine speed benchmark")
     parser.add_argument("--json", action="store_true", help="print one JSON object only")
-    parser.add_argument("--archive", default=DEFAULT_ARCHIVE)
+    parser.add_argument("--archive", default=DEFAULT_ARCHIVE,
+                        help="archive of real games to replay (default: games/kgs-6d.tar.xz under $GOENGINE_DATA)")
     parser.add_argument("--random-games", type=int, default=3, help="random games per repetition")
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--replay-games", type=int, default=500)
     parser.add_argument("--pipeline-games", type=int, default=300)
     args = parser.parse_args(argv)
+    if not os.path.exists(args.archive):
+        parser.error(f"no archive at {args.archive}: give --archive or set GOENGINE_DATA")
     result = {}
     result.update(random_play(args.random_games, args.reps))
     result.update(replay_and_features(args.archive, args.replay_games, 50, max(3, args.reps // 2)))
