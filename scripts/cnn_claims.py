@@ -245,9 +245,10 @@ def tune(name: str, build: Callable[[], nn.Module], budget: Budget, val: dict, l
         model = build()
         seconds = train(model, budget, lr)
         result = score(model, val)
-        tried[lr] = {"top1": result["top1"], "nll": result["nll"], "seconds": round(seconds, 1)}
-        print(f"{name}: lr {lr:g}: validation top-1 {result['top1']:.3f}, NLL {result['nll']:.3f}, "
-              f"{seconds:.0f} s", file=sys.stderr, flush=True)
+        tried[lr] = dict(result, seconds=round(seconds, 1))
+        lo, hi = result["top1_ci95"]
+        print(f"{name}: lr {lr:g}: validation top-1 {result['top1']:.3f} ({lo:.3f}-{hi:.3f}), NLL "
+              f"{result['nll']:.3f}, {seconds:.0f} s", file=sys.stderr, flush=True)
         if best is None or result["top1"] > best[1]["val_top1"]:
             best = (model, {"lr": lr, "val_top1": result["top1"], "val_nll": result["nll"]})
     model, info = best
