@@ -35,6 +35,9 @@ PHASES = (("1-50", 1, 50), ("51-150", 51, 150), ("151+", 151, 10 ** 9))
 COLUMNS = ("positions", "top1", "top5", "nll", "decided", "value_right",
            *(f"{name}_{phase}" for phase, _, _ in PHASES for name in ("positions", "top1", "decided", "value_right")))
 _COL = {name: i for i, name in enumerate(COLUMNS)}
+# figure, numerator column, denominator column
+_FIGURES = (("top1", "top1", "positions"), ("top5", "top5", "positions"), ("nll", "nll", "positions"),
+            ("value_accuracy", "value_right", "decided"))
 
 
 class _Tally:
@@ -65,10 +68,7 @@ class _Tally:
         sums = np.zeros((len(ids), len(COLUMNS)))
         np.add.at(sums, where, contrib)
         for g, row in zip(ids.tolist(), sums):
-            if g in self.rows:
-                self.rows[g] += row
-            else:
-                self.rows[g] = row
+            self.rows[g] = self.rows.get(g, 0) + row
 
     def table(self) -> np.ndarray:
         """One row per game, one column per name of ``COLUMNS``."""
@@ -93,11 +93,6 @@ class _Tally:
         for name, num, den in _FIGURES:
             out[name], out[f"{name}_ci95"] = _ratio(a, num, den, minus=b)
         return out
-
-
-# figure, numerator column, denominator column
-_FIGURES = (("top1", "top1", "positions"), ("top5", "top5", "positions"), ("nll", "nll", "positions"),
-            ("value_accuracy", "value_right", "decided"))
 
 
 def _ratio(table: np.ndarray, num: str, den: str, minus: np.ndarray | None = None

@@ -211,9 +211,9 @@ def aucs_ci95(y: np.ndarray, p: np.ndarray, games: np.ndarray, terms: list[str],
     """95% intervals of the mean AUC (``mean_auc_ci95``) and of each term's (``auc_ci95``), from the same
     resamples of the test games."""
     def figures(j: np.ndarray) -> np.ndarray:
-        aucs = [roc_auc(y[j, k], p[j, k]) for k in range(len(terms))]
-        defined = [a for a in aucs if not np.isnan(a)]
-        return np.array([np.mean(defined) if defined else np.nan, *aucs])
+        scored = term_aucs(y[j], p[j], terms)
+        mean = np.nan if scored["mean_auc"] is None else scored["mean_auc"]  # a mean AUC of 0 is a figure
+        return np.array([mean, *(scored["auc"].get(t, np.nan) for t in terms)])
 
     mean, *per = game_interval(figures, games, resamples=resamples)
     defined = term_aucs(y, p, terms)["auc"]  # the terms with both classes among the test moves

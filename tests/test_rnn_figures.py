@@ -46,6 +46,8 @@ def test_term_auc_intervals_on_planted_signals():
     lo, hi = out["auc_ci95"]["noise"]
     assert lo < 0.5 < hi and hi - lo < 0.25
     assert out["mean_auc_ci95"][0] > 0.6  # the mean of 1 and about 0.5
+    inverted = aucs_ci95(y[:, :1], -p[:, :1], games, ["sure"], resamples=50)
+    assert inverted == {"mean_auc_ci95": [0.0, 0.0], "auc_ci95": {"sure": [0.0, 0.0]}}  # an AUC of 0 is a figure
 
 
 def test_outcome_intervals_and_the_value_network_on_known_answers():

@@ -36,8 +36,7 @@ def test_rebuilt_splits_hold_the_games_the_old_key_files_there(tmp_path):
     while min(len(v) for v in wanted.values()) < 2:  # about 1 game in 100 lands in each
         game = random_game(19, 45, seed)
         seed += 1
-        if part_of(game) in wanted:
-            wanted[part_of(game)].append(game)
+        wanted.get(part_of(game), []).append(game)
     undated, late = wanted["test"][0], wanted["val"][0]
     undated.info.date = ""  # kept: the packs left out dated games only
     late.info.date = "2021-03-01"  # left out
